@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "ksim",
+  products: [
+    .executable(name: "ksim", targets: ["ksim"]),
+    .library(name: "KernelSim", targets: ["KernelSim"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // Everything but argument parsing and curses: language, kernel model, explorer, reports.
+    .target(name: "KernelSim"),
+    // The command-line tool: a thin layer of commands over KernelSim.
+    .executableTarget(
+      name: "ksim",
+      dependencies: [
+        "KernelSim",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "KernelSimTests", dependencies: ["KernelSim"]),
+    // Runs the built `ksim` binary as a subprocess (no link against it).
+    .testTarget(name: "KsimEndToEndTests"),
+  ]
+)

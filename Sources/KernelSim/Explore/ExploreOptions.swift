@@ -1,0 +1,27 @@
+/// The bounds and limits of one exploration. Every bound is printed with the verdict.
+public struct ExploreOptions: Sendable, Hashable {
+  /// Firings per interrupt source; nil means each source's own `fires N` (default 1).
+  public var irqBound: Int?
+  /// Stop (with partial statistics, verdict incomplete) after storing this many states.
+  public var maxStates: Int
+
+  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000) {
+    self.irqBound = irqBound
+    self.maxStates = maxStates
+  }
+}
+
+/// Human-readable bounds: what "no deadlock" was proven over.
+public func boundsDescription(_ program: Program, _ options: ExploreOptions) -> String {
+  let machine = Machine(program: program, irqBound: options.irqBound)
+  var parts = ["all interleavings of \(program.tasks.count) task\(program.tasks.count == 1 ? "" : "s") on \(program.cpuCount) CPU\(program.cpuCount == 1 ? "" : "s")"]
+  if program.irqs.isEmpty {
+    parts.append("no interrupt sources")
+  } else if Set(machine.fires).count == 1 {
+    parts.append("\(machine.fires[0]) interrupt\(machine.fires[0] == 1 ? "" : "s") per source")
+  } else {
+    parts.append(zip(program.irqs, machine.fires).map { "\($0.name) ≤\($1)" }.joined(separator: ", ") + " interrupts")
+  }
+  parts.append("no preemption")
+  return parts.joined(separator: ", ")
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// Exhaustive, deterministic breadth-first search over machine states.
+///
+/// Breadth-first, so the first schedule reaching a finding is a shortest one. States are stored
+/// whole in a hash set (issue: compact encoding and reduction come later); parents and choices
+/// are kept per stored state to rebuild witnesses. A deadlocked, buggy or finished state is not
+/// expanded further.
+public struct Explorer {
+  public let program: Program
+  public let options: ExploreOptions
+  let machine: Machine
+
+  public init(program: Program, options: ExploreOptions = ExploreOptions()) {
+    self.program = program
+    self.options = options
+    self.machine = Machine(program: program, irqBound: options.irqBound)
+  }
+
+  public func run() -> ExplorationResult {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var stats = ExploreStatistics()
+    var findings: [Finding] = []
+    var signatures = Set<String>()
+    var index: [MachineState: Int32] = [:]
+    var parent: [Int32] = []
+    var via: [Choice] = []
+    var depth: [Int32] = []
+    var queue: [(MachineState, Int32)] = []
+    var head = 0
+
+    func witness(_ i: Int32, then last: Choice? = nil) -> [Choice] {
+      var path: [Choice] = []
+      var k = i
+      while k > 0 { path.append(via[Int(k)]); k = parent[Int(k)] }
+      path.reverse()
+      if let last { path.append(last) }
+      return path
+    }
+
+    let initial = machine.initialState()
+    index[initial] = 0
+    parent.append(-1)
+    via.append(.run(cpu: 0, branch: 0))
+    depth.append(0)
+    queue.append((initial, 0))
+    var nolog: EventLog? = nil
+
+    search: while head < queue.count {
+      let (state, id) = queue[head]
+      head += 1
+      if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+      let choices = machine.enabledChoices(state)
+      if choices.isEmpty {
+        if !machine.isFinished(state) {
+          let stuck = machine.liveContexts(state) + state.tasks.indices.filter { state.tasks[$0].status == .ready }.map { ContextRef.task($0) }
+          let sig = "hang:" + stuck.map { machine.describe(state, $0) }.joined(separator: ",")
+          if signatures.insert(sig).inserted {
+            findings.append(Finding(kind: .hang, signature: sig, witness: witness(id), stuck: stuck))
+          }
+        }
+        continue
+      }
+      for choice in choices {
+        var next = state
+        stats.transitions += 1
+        if let bug = machine.step(&next, choice, log: &nolog) {
+          let sig = "bug:\(bug.kind.rawValue):\(bug.message)"
+          if signatures.insert(sig).inserted {
+            findings.append(Finding(kind: .bug, signature: sig, witness: witness(id, then: choice), bug: bug))
+          }
+          continue
+        }
+        if index[next] != nil { continue }
+        if index.count >= options.maxStates {
+          stats.complete = false
+          stats.stopReason = "stopped at --max-states \(options.maxStates)"
+          break search
+        }
+        let nid = Int32(parent.count)
+        index[next] = nid
+        parent.append(id)
+        via.append(choice)
+        let d = depth[Int(id)] + 1
+        depth.append(d)
+        stats.maxDepth = max(stats.maxDepth, Int(d))
+        if let cycle = machine.findCycle(next) {
+          let sig = "deadlock:" + cycle.map { e in
+            "\(machine.describe(next, e.from)) \(edgeLabel(e))"
+          }.joined(separator: " -> ")
+          if signatures.insert(sig).inserted {
+            let locks = Set(cycle.compactMap { e -> Int? in
+              if case .spinsOn(let l, _) = e.reason { return l } else { return nil }
+            }).sorted()
+            findings.append(Finding(kind: .deadlock, signature: sig, witness: witness(nid), cycle: cycle, locks: locks))
+          }
+          continue
+        }
+        queue.append((next, nid))
+      }
+    }
+    stats.statesStored = index.count
+    stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)
+  }
+
+  func edgeLabel(_ e: WaitEdge) -> String {
+    switch e.reason {
+    case .spinsOn(let l, let mode): return "spins on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
+    case .interruptedBy: return "interrupted"
+    }
+  }
+}

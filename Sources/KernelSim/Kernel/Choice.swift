@@ -1,0 +1,60 @@
+/// One scheduling decision: the only thing the explorer chooses.
+public enum Choice: Hashable, Sendable {
+  /// The top context of `cpu` executes its next visible operation; `branch` picks the arm of an
+  /// `either` (0 otherwise).
+  case run(cpu: Int, branch: Int)
+  /// Interrupt source `source` fires on its CPU.
+  case irq(source: Int)
+  /// Idle `cpu` picks ready task `task`.
+  case pick(cpu: Int, task: Int)
+}
+
+/// A kernel-level error the scenario's code commits: what lockdep or a WARN would print.
+/// These are findings, not crashes: the explorer reports them with a witness.
+public struct Bug: Hashable, Sendable {
+  public enum Kind: String, Sendable, Hashable {
+    case unlockNotHeld = "bad unlock balance"
+    case exitHoldingLock = "context exited holding a lock"
+    case unbalancedState = "unbalanced irq/bh/preempt state"
+    case assertion = "assertion"
+    case invalidContext = "invalid context"
+    case outOfBounds = "index out of bounds"
+    case runaway = "no visible operation"
+  }
+  public var kind: Kind
+  public var message: String
+  public var context: ContextRef
+  public var cpu: Int?
+  public var chain: [String]
+  public var location: SourceLocation?
+}
+
+/// What happened in a step, for timelines and reports. Only recorded when asked for.
+public struct Event: Sendable, Hashable {
+  public enum Kind: String, Sendable, Hashable {
+    case acquired, spins, released, trylockFailed, irqEnter, irqExit, softirqEnter, softirqExit
+    case actionStart, actionEnd, taskStart, taskExit, irqState, softirqRaised, branch, store, other
+  }
+  public var kind: Kind
+  public var cpu: Int
+  public var context: ContextRef
+  /// "task hotplug", "hardirq dmar", "softirq RCU_SOFTIRQ".
+  public var contextName: String
+  /// 0 for the task (or idle) level, 1.. for interrupt contexts stacked above it.
+  public var depth: Int
+  /// Function names from the context's entry to the current function.
+  public var chain: [String]
+  public var location: SourceLocation?
+  /// The operation as code: `spin_lock(&pci_bus_klist.k_lock)`.
+  public var operation: String
+  /// What came of it: `acquired`, `spins (held by task hotplug on cpu0)`.
+  public var outcome: String
+  /// The lock involved, if any.
+  public var lock: Int = -1
+}
+
+/// Collects events while stepping (reports and timelines only; the explorer passes nil).
+public struct EventLog: Sendable {
+  public var events: [Event] = []
+  public init() {}
+}

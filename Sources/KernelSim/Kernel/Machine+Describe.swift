@@ -1,0 +1,51 @@
+/// Names for contexts, call chains and bug reports, in the terms a kernel developer uses.
+extension Machine {
+  /// "task hotplug", "hardirq dmar", "softirq RCU_SOFTIRQ" (with " on cpuN" when placed).
+  public func describe(_ s: MachineState, _ ref: ContextRef, withCPU: Bool = true) -> String {
+    let base = contextName(s, ref)
+    guard withCPU, let cpu = s.cpu(of: ref) else { return base }
+    return "\(base) on cpu\(cpu)"
+  }
+
+  public func contextName(_ s: MachineState, _ ref: ContextRef) -> String {
+    switch s[ref].kind {
+    case .task(let t): return "task \(program.tasks[t].name)"
+    case .hardirq(let src): return "hardirq \(program.irqs[src].name)"
+    case .softirq:
+      let v = Int(s[ref].vector)
+      return v >= 0 ? "softirq \(program.softirqs[v].name)" : "softirq"
+    }
+  }
+
+  /// The function names on a context's stack, entry first.
+  public func chainNames(_ c: Context) -> [String] {
+    c.frames.map { program.functions[Int($0.function)].name }
+  }
+
+  /// The source position a context is at.
+  public func location(_ c: Context) -> SourceLocation? {
+    guard let f = c.frames.last else { return nil }
+    let code = program.functions[Int(f.function)].code
+    return Int(f.pc) < code.count ? code[Int(f.pc)].location : nil
+  }
+
+  func bug(_ kind: Bug.Kind, _ message: String, _ s: MachineState, _ ref: ContextRef, cpu: Int?,
+           at loc: SourceLocation?) -> Bug {
+    let exists = ref.isTask ? ref.taskIndex < s.tasks.count : (ref.cpu < s.cpus.count && ref.level < s.cpus[ref.cpu].stack.count)
+    let chain = exists ? chainNames(s[ref]) : []
+    let where_ = loc ?? (exists ? location(s[ref]) : nil)
+    let who = exists ? describe(s, ref) : "cpu\(cpu ?? 0)"
+    return Bug(kind: kind, message: "\(who): \(message)", context: ref, cpu: cpu, chain: chain, location: where_)
+  }
+
+  func record(_ log: inout EventLog?, _ s: MachineState, _ kind: Event.Kind, _ ref: ContextRef, cpu: Int,
+              at loc: SourceLocation?, _ operation: String, _ outcome: String, lock: Int = -1) {
+    guard log != nil else { return }
+    let exists = ref.isTask || (ref.level < s.cpus[cpu].stack.count)
+    let chain = exists ? chainNames(s[ref]) : []
+    let name = exists ? contextName(s, ref) : "cpu\(cpu)"
+    let depth = ref.isTask ? 0 : ref.level + (s.cpus[cpu].current >= 0 ? 1 : 0)
+    log!.events.append(Event(kind: kind, cpu: cpu, context: ref, contextName: name, depth: depth, chain: chain, location: loc,
+                             operation: operation, outcome: outcome, lock: lock))
+  }
+}

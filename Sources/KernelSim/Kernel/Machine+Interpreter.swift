@@ -1,0 +1,208 @@
+/// Executing a context's code: one visible operation per step, with the invisible (local-only)
+/// instructions after it fused into the same step.
+extension Machine {
+  /// Runs one step of context `ref` on `cpu`: its pending visible instruction, then local
+  /// instructions up to the next visible one (or the context's end).
+  func run(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, branch: Int, log: inout EventLog?) -> Bug? {
+    guard let frame = s[ref].frames.last else { return finish(&s, ref, cpu: cpu, log: &log) }
+    let fn = program.functions[Int(frame.function)]
+    let instr = fn.code[Int(frame.pc)]
+    var advancePC = true
+    switch instr.op {
+    case .either(let arms):
+      s[ref].frames[s[ref].frames.count - 1].pc = Int32(arms[min(branch, arms.count - 1)])
+      advancePC = false
+      record(&log, s, .branch, ref, cpu: cpu, at: instr.location, "either", "takes branch \(branch + 1) of \(arms.count)")
+    case .primitive(let p, let name, let args, let out, let result):
+      var values: [Int] = []
+      for a in args {
+        switch evaluate(a, in: s, ref, cpu: cpu) {
+        case .success(let v): values.append(v)
+        case .failure(let bug): return bug
+        }
+      }
+      let r = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log)
+      switch r {
+      case .done: break
+      case .blocked: return nil
+      case .bug(let b): return b
+      }
+    default:
+      if let bug = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return bug }
+    }
+    if advancePC { s[ref].frames[s[ref].frames.count - 1].pc += 1 }
+    return advance(&s, ref, cpu: cpu, log: &log)
+  }
+
+  /// Executes invisible instructions until the context sits at a visible one or has finished.
+  func advance(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
+    var budget = Machine.maxInvisibleRun
+    while let frame = s[ref].frames.last {
+      let instr = program.functions[Int(frame.function)].code[Int(frame.pc)]
+      if instr.visible { return nil }
+      budget -= 1
+      if budget == 0 {
+        return bug(.runaway, "\(Machine.maxInvisibleRun) instructions without a visible operation: an infinite loop over locals?", s, ref, cpu: cpu, at: instr.location)
+      }
+      var advancePC = true
+      if let b = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return b }
+      if advancePC { s[ref].frames[s[ref].frames.count - 1].pc += 1 }
+    }
+    // A context that ended while something runs above it (a softirq started by its own
+    // local_bh_enable) finishes once it is back on top; see `resumeAfterPop`.
+    if s.top(of: cpu) != ref { return nil }
+    return finish(&s, ref, cpu: cpu, log: &log)
+  }
+
+  /// Executes one non-primitive instruction (possibly a visible global access).
+  func executeLocal(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction,
+                    advancePC: inout Bool, log: inout EventLog?) -> Bug? {
+    let top = s[ref].frames.count - 1
+    switch instr.op {
+    case .setLocal(let slot, let e):
+      switch evaluate(e, in: s, ref, cpu: cpu) {
+      case .success(let v): s[ref].frames[top].locals[slot] = v
+      case .failure(let b): return b
+      }
+    case .store(let lv, let e):
+      let value: Int
+      switch evaluate(e, in: s, ref, cpu: cpu) {
+      case .success(let v): value = v
+      case .failure(let b): return b
+      }
+      if let b = assign(&s, ref, cpu: cpu, lv, value, at: instr.location, log: &log) { return b }
+    case .jump(let target):
+      s[ref].frames[top].pc = Int32(target)
+      advancePC = false
+    case .branchIfFalse(let c, let target):
+      switch evaluate(c, in: s, ref, cpu: cpu) {
+      case .success(let v):
+        if v == 0 { s[ref].frames[top].pc = Int32(target); advancePC = false }
+      case .failure(let b): return b
+      }
+    case .call(let function, let args, let result):
+      var values: [Int] = []
+      for a in args {
+        switch evaluate(a, in: s, ref, cpu: cpu) {
+        case .success(let v): values.append(v)
+        case .failure(let b): return b
+        }
+      }
+      if s[ref].frames.count >= 64 {
+        return bug(.runaway, "call depth 64 exceeded calling \(program.functions[function].name): unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
+      }
+      s[ref].frames[top].pc += 1
+      advancePC = false
+      let callee = program.functions[function]
+      var locals = Array(repeating: 0, count: callee.localCount)
+      for (i, v) in values.enumerated() { locals[i] = v }
+      s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: Int32(result ?? -1)))
+    case .returnValue(let e):
+      var value = 0
+      if let e {
+        switch evaluate(e, in: s, ref, cpu: cpu) {
+        case .success(let v): value = v
+        case .failure(let b): return b
+        }
+      }
+      let finished = s[ref].frames.removeLast()
+      advancePC = false
+      if finished.result >= 0, !s[ref].frames.isEmpty {
+        s[ref].frames[s[ref].frames.count - 1].locals[Int(finished.result)] = value
+      }
+    case .either, .primitive:
+      break  // handled by run()
+    }
+    return nil
+  }
+
+  func assign(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ lv: LValue, _ value: Int,
+              at loc: SourceLocation, log: inout EventLog?) -> Bug? {
+    switch lv {
+    case .local(let slot):
+      s[ref].frames[s[ref].frames.count - 1].locals[slot] = value
+    case .global(let slotExpr):
+      switch evaluate(slotExpr, in: s, ref, cpu: cpu) {
+      case .success(let slot):
+        s.globals[slot] = value
+        record(&log, s, .store, ref, cpu: cpu, at: loc, "\(program.globals[slot].name) = \(value)", "stored")
+      case .failure(let b): return b
+      }
+    }
+    return nil
+  }
+
+  // MARK: - Expressions
+
+  func evaluate(_ e: CExpr, in s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    switch e {
+    case .constant(let v): return .success(v)
+    case .local(let slot): return .success(s[ref].frames[s[ref].frames.count - 1].locals[slot])
+    case .global(let slot): return .success(s.globals[slot])
+    case .field(let base, let index):
+      return evaluate(base, in: s, ref, cpu: cpu).map { program.objects[$0].fieldSlots[index] }
+    case .load(let slot):
+      return evaluate(slot, in: s, ref, cpu: cpu).map { s.globals[$0] }
+    case .element(let base, let count, let index):
+      switch evaluate(index, in: s, ref, cpu: cpu) {
+      case .success(let i) where i >= 0 && i < count: return .success(base + i)
+      case .success(let i):
+        return .failure(bug(.outOfBounds, "index \(i) is outside 0..<\(count)", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
+    case .unary(let op, let a):
+      return evaluate(a, in: s, ref, cpu: cpu).map { v in
+        switch op {
+        case .not: return v == 0 ? 1 : 0
+        case .negate: return -v
+        case .complement: return ~v
+        case .addressOf, .deref: return v
+        }
+      }
+    case .binary(let op, let a, let b):
+      if op == .and || op == .or {
+        switch evaluate(a, in: s, ref, cpu: cpu) {
+        case .success(let l):
+          if op == .and && l == 0 { return .success(0) }
+          if op == .or && l != 0 { return .success(1) }
+          return evaluate(b, in: s, ref, cpu: cpu).map { $0 != 0 ? 1 : 0 }
+        case .failure(let x): return .failure(x)
+        }
+      }
+      let l: Int, r: Int
+      switch (evaluate(a, in: s, ref, cpu: cpu), evaluate(b, in: s, ref, cpu: cpu)) {
+      case (.success(let x), .success(let y)): (l, r) = (x, y)
+      case (.failure(let x), _), (_, .failure(let x)): return .failure(x)
+      }
+      switch op {
+      case .add: return .success(l &+ r)
+      case .subtract: return .success(l &- r)
+      case .multiply: return .success(l &* r)
+      case .divide, .modulo:
+        if r == 0 { return .failure(bug(.assertion, "division by zero", s, ref, cpu: cpu, at: nil)) }
+        return .success(op == .divide ? l / r : l % r)
+      case .bitAnd: return .success(l & r)
+      case .bitOr: return .success(l | r)
+      case .bitXor: return .success(l ^ r)
+      case .shiftLeft: return .success(l << (r & 63))
+      case .shiftRight: return .success(l >> (r & 63))
+      case .equal: return .success(l == r ? 1 : 0)
+      case .notEqual: return .success(l != r ? 1 : 0)
+      case .less: return .success(l < r ? 1 : 0)
+      case .lessEqual: return .success(l <= r ? 1 : 0)
+      case .greater: return .success(l > r ? 1 : 0)
+      case .greaterEqual: return .success(l >= r ? 1 : 0)
+      case .and, .or: return .success(0)
+      }
+    case .conditional(let c, let a, let b):
+      switch evaluate(c, in: s, ref, cpu: cpu) {
+      case .success(let v): return evaluate(v != 0 ? a : b, in: s, ref, cpu: cpu)
+      case .failure(let x): return .failure(x)
+      }
+    case .query(let q):
+      return .success(query(q, s, ref, cpu: cpu))
+    }
+  }
+}
+
+extension Bug: Error {}

@@ -1,0 +1,48 @@
+/// Tasks: picked by an idle CPU, run in process context, and checked when they exit.
+/// (The full scheduler with sleep, wakeup and preemption builds on this.)
+extension Machine {
+  func startTask(_ s: inout MachineState, task: Int, cpu: Int, log: inout EventLog?) -> Bug? {
+    let entry = program.tasks[task].entry
+    s.tasks[task].status = .running(cpu: cpu)
+    s.tasks[task].context.frames = [Frame(function: Int32(entry), pc: 0,
+                                          locals: Array(repeating: 0, count: program.functions[entry].localCount), result: -1)]
+    s.cpus[cpu].current = Int32(task)
+    record(&log, s, .taskStart, .task(task), cpu: cpu, at: program.functions[entry].location,
+           "schedule()", "picks task \(program.tasks[task].name)")
+    return advance(&s, .task(task), cpu: cpu, log: &log)
+  }
+
+  /// A context's code has returned from its entry function.
+  func finish(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
+    switch s[ref].kind {
+    case .task(let t):
+      if let b = checkBalanced(s, ref, cpu: cpu, what: "task \(program.tasks[t].name) exited") { return b }
+      record(&log, s, .taskExit, ref, cpu: cpu, at: nil, "return", "task \(program.tasks[t].name) exits")
+      s.tasks[t].status = .done
+      s.cpus[cpu].current = -1
+      return nil
+    case .hardirq(let src):
+      return hardirqExit(&s, source: src, ref, cpu: cpu, log: &log)
+    case .softirq:
+      return softirqActionDone(&s, ref, cpu: cpu, log: &log)
+    }
+  }
+
+  /// A context leaving must hold no lock and have restored irq/bh/preempt state.
+  func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: String, irqsOffExpected: Bool = false) -> Bug? {
+    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.locks[$0].readers.contains(ref) }
+    if !held.isEmpty {
+      let names = held.map { program.locks[$0].name }.joined(separator: ", ")
+      return bug(.exitHoldingLock, "\(what) holding \(names)", s, ref, cpu: cpu, at: nil)
+    }
+    let c = s[ref]
+    var problems: [String] = []
+    if c.irqsOff != irqsOffExpected { problems.append(irqsOffExpected ? "interrupts enabled" : "interrupts disabled") }
+    if c.preempt != 0 { problems.append("preempt count \(c.preempt)") }
+    if c.bh != 0 { problems.append("bh disabled (count \(c.bh))") }
+    if !problems.isEmpty {
+      return bug(.unbalancedState, "\(what) with \(problems.joined(separator: ", "))", s, ref, cpu: cpu, at: nil)
+    }
+    return nil
+  }
+}

@@ -1,0 +1,131 @@
+/// The whole simulated machine at one instant, as a value.
+///
+/// Everything that decides the future is in here and nothing else is: two equal states have the
+/// same futures, which is what lets the explorer store and compare them. History (which call
+/// chain took a lock) is deliberately absent; reports recover it by replaying the witness.
+
+/// One activation record: a function, where it is, and its locals.
+public struct Frame: Hashable, Sendable {
+  public var function: Int32
+  public var pc: Int32
+  public var locals: [Int]
+  /// The caller's local that receives the return value (-1: discarded).
+  public var result: Int32
+}
+
+/// What kind of execution a context is, in the kernel's terms.
+public enum ContextKind: Hashable, Sendable {
+  /// A kernel task (process context): scenario task `index`.
+  case task(Int)
+  /// A hardirq handler for interrupt source `source`.
+  case hardirq(Int)
+  /// `__do_softirq` running on a CPU.
+  case softirq
+}
+
+/// An execution context: its code position and the irq/bh/preempt state it runs with.
+///
+/// On a real CPU these counts live in `preempt_count` and EFLAGS and are saved and restored by
+/// interrupt entry and exit; keeping them per context gives exactly that behaviour.
+public struct Context: Hashable, Sendable {
+  public var kind: ContextKind
+  public var frames: [Frame]
+  /// Interrupts disabled (EFLAGS.IF clear) while this context runs.
+  public var irqsOff: Bool
+  /// `preempt_disable()` depth, including the one every spinlock hold takes.
+  public var preempt: Int16 = 0
+  /// `local_bh_disable()` depth (the SOFTIRQ_DISABLE part of preempt_count).
+  public var bh: Int16 = 0
+  /// The lock this context spins on, or -1.
+  public var spinningOn: Int32 = -1
+  public var spinMode: LockMode = .exclusive
+  /// Softirq contexts: the vector whose action is running (-1 between actions).
+  public var vector: Int8 = -1
+  /// Softirq contexts: vectors taken from the pending mask but not yet run (`__do_softirq`'s
+  /// local `pending`), and how many times the pending mask was re-read.
+  public var batch: UInt32 = 0
+  public var restarts: Int8 = 0
+
+  public init(kind: ContextKind, frames: [Frame], irqsOff: Bool) {
+    self.kind = kind
+    self.frames = frames
+    self.irqsOff = irqsOff
+  }
+}
+
+public enum TaskStatus: Hashable, Sendable {
+  /// Not yet picked by a CPU.
+  case ready
+  /// The bottom context of this CPU.
+  case running(cpu: Int)
+  case done
+}
+
+public struct TaskState: Hashable, Sendable {
+  public var status: TaskStatus
+  public var context: Context
+}
+
+public struct CPUState: Hashable, Sendable {
+  /// The task at the bottom of the context stack, or -1 for the idle loop.
+  public var current: Int32 = -1
+  /// Interrupt contexts above the task, bottom first (softirq, hardirq, ...).
+  public var stack: [Context] = []
+  /// `local_softirq_pending()`: one bit per declared vector.
+  public var softirqPending: UInt32 = 0
+}
+
+public struct LockState: Hashable, Sendable {
+  /// The exclusive (spinlock or write-side) holder.
+  public var owner: ContextRef = .none
+  /// Read-side holders of an rwlock, sorted; a context appears once per hold.
+  public var readers: [ContextRef] = []
+
+  public var isFree: Bool { owner.isNone && readers.isEmpty }
+}
+
+public struct MachineState: Hashable, Sendable {
+  public var cpus: [CPUState]
+  public var tasks: [TaskState]
+  public var locks: [LockState]
+  public var globals: [Int]
+  /// Remaining firings per interrupt source.
+  public var firesLeft: [Int16]
+
+  /// The context `ref` names; it must exist.
+  public subscript(ref: ContextRef) -> Context {
+    get { ref.isTask ? tasks[ref.taskIndex].context : cpus[ref.cpu].stack[ref.level] }
+    _modify {
+      if ref.isTask { yield &tasks[ref.taskIndex].context } else { yield &cpus[ref.cpu].stack[ref.level] }
+    }
+  }
+
+  /// The running (top) context of `cpu`, or nil when the CPU is in its idle loop.
+  public func top(of cpu: Int) -> ContextRef? {
+    let c = cpus[cpu]
+    if !c.stack.isEmpty { return .interrupt(cpu: cpu, level: c.stack.count - 1) }
+    return c.current >= 0 ? .task(Int(c.current)) : nil
+  }
+
+  /// The contexts of `cpu`, bottom (task) first.
+  public func chain(of cpu: Int) -> [ContextRef] {
+    var refs: [ContextRef] = []
+    if cpus[cpu].current >= 0 { refs.append(.task(Int(cpus[cpu].current))) }
+    for l in cpus[cpu].stack.indices { refs.append(.interrupt(cpu: cpu, level: l)) }
+    return refs
+  }
+
+  /// The CPU a context is on, if it is on one.
+  public func cpu(of ref: ContextRef) -> Int? {
+    if !ref.isTask { return ref.cpu }
+    if case .running(let c) = tasks[ref.taskIndex].status { return c }
+    return nil
+  }
+
+  /// The context directly above `ref` on its CPU, if it has been interrupted.
+  public func above(_ ref: ContextRef) -> ContextRef? {
+    guard let c = cpu(of: ref) else { return nil }
+    let next = ref.isTask ? 0 : ref.level + 1
+    return next < cpus[c].stack.count ? .interrupt(cpu: c, level: next) : nil
+  }
+}

@@ -1,0 +1,88 @@
+/// The waits-for relation between contexts (DESIGN §5): who cannot progress until whom.
+///
+/// Every edge means "X can make no progress until Y acts", and a blocked context needs *all* of
+/// its targets to act, so any cycle can never resolve: that is an actual deadlock.
+public struct WaitEdge: Hashable, Sendable {
+  public enum Reason: Hashable, Sendable {
+    /// X spins on `lock`, which Y holds (or, for a queued reader, Y is a writer queued first).
+    case spinsOn(lock: Int, mode: LockMode)
+    /// X is below Y on the same CPU: Y must finish before X runs again.
+    case interruptedBy
+  }
+  public var from: ContextRef
+  public var to: ContextRef
+  public var reason: Reason
+}
+
+extension Machine {
+  /// Outgoing waits-for edges of `ref` in `s`, in a fixed order.
+  public func waitEdges(_ s: MachineState, from ref: ContextRef) -> [WaitEdge] {
+    var edges: [WaitEdge] = []
+    let c = s[ref]
+    if c.spinningOn >= 0 {
+      let lock = Int(c.spinningOn)
+      let l = s.locks[lock]
+      var targets: [ContextRef] = []
+      if !l.owner.isNone { targets.append(l.owner) }
+      if c.spinMode != .read { targets += l.readers }
+      if c.spinMode == .read, l.owner.isNone, let cpu = s.cpu(of: ref), !inInterrupt(s, cpu: cpu) {
+        targets += waitingWriters(s, lock: lock)
+      }
+      var seen = Set<ContextRef>()
+      for t in targets where seen.insert(t).inserted {
+        edges.append(WaitEdge(from: ref, to: t, reason: .spinsOn(lock: lock, mode: c.spinMode)))
+      }
+    }
+    if let up = s.above(ref) { edges.append(WaitEdge(from: ref, to: up, reason: .interruptedBy)) }
+    return edges
+  }
+
+  /// Every context that exists in `s` (tasks on a CPU, then interrupt contexts).
+  public func liveContexts(_ s: MachineState) -> [ContextRef] {
+    var refs: [ContextRef] = []
+    for cpu in s.cpus.indices { refs += s.chain(of: cpu) }
+    return refs
+  }
+
+  /// Whether any context spins: a cheap pre-check before building the graph.
+  func anyoneBlocked(_ s: MachineState) -> Bool {
+    for cpu in s.cpus.indices {
+      for r in s.chain(of: cpu) where s[r].spinningOn >= 0 { return true }
+    }
+    return false
+  }
+
+  /// The first waits-for cycle in `s` (searching from contexts in a fixed order), as the list of
+  /// edges around it, starting at its smallest context. Nil when there is none.
+  public func findCycle(_ s: MachineState) -> [WaitEdge]? {
+    guard anyoneBlocked(s) else { return nil }
+    let nodes = liveContexts(s).sorted()
+    var color: [ContextRef: Int] = [:]   // 1 on stack, 2 done
+    var path: [WaitEdge] = []
+    func dfs(_ n: ContextRef) -> [WaitEdge]? {
+      color[n] = 1
+      for e in waitEdges(s, from: n) {
+        if color[e.to] == 1 {
+          // Cycle: the edges from e.to around to n, then e.
+          let start = path.firstIndex { $0.from == e.to } ?? path.count
+          return Array(path[start...]) + [e]
+        }
+        if color[e.to] == nil {
+          path.append(e)
+          if let c = dfs(e.to) { return c }
+          path.removeLast()
+        }
+      }
+      color[n] = 2
+      return nil
+    }
+    for n in nodes where color[n] == nil {
+      if let cycle = dfs(n) {
+        // Rotate so the cycle starts at its smallest context: the same cycle always reads the same.
+        let i = cycle.indices.min { cycle[$0].from < cycle[$1].from }!
+        return Array(cycle[i...] + cycle[..<i])
+      }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,205 @@
+/// A checked, resolved scenario: every name is an index, every function is flat instructions.
+///
+/// This is what the kernel machine executes. It is immutable and shared by every state.
+
+/// The kinds of lock a scenario can declare. Lock *class* and *instance* are distinct: a class is
+/// the declaration site (a struct field, a per-CPU variable), an instance is one object.
+public enum LockKind: String, Sendable, Hashable {
+  case spinlock = "spinlock_t"
+  case rawSpinlock = "raw_spinlock_t"
+  case rwlock = "rwlock_t"
+}
+
+/// One lock object.
+public struct LockInstance: Sendable, Hashable {
+  /// The instance as a C expression a developer recognises: `pci_bus_klist.k_lock`,
+  /// `runqueues[1].__lock`.
+  public var name: String
+  /// Lockdep's view: the declaration it was initialised from (`klist.k_lock`).
+  public var className: String
+  public var kind: LockKind
+}
+
+/// A struct instance: where each of its fields lives.
+public struct ObjectInstance: Sendable {
+  public var name: String
+  public var structName: String
+  /// Per field, in declaration order: a lock id, a nested object id, or a global slot.
+  public var fieldSlots: [Int]
+}
+
+/// A scalar global (int, bool or pointer), or a scalar field of an object.
+public struct GlobalSlot: Sendable {
+  public var name: String
+  public var initial: Int
+}
+
+/// The static type of a value in the language.
+public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
+  case int, bool, void
+  case lock(LockKind)
+  case object(String)      // a struct lvalue
+  case pointer(ValueType)
+
+  public var description: String {
+    switch self {
+    case .int: return "int"
+    case .bool: return "bool"
+    case .void: return "void"
+    case .lock(let k): return k.rawValue
+    case .object(let s): return "struct \(s)"
+    case .pointer(let t): return "\(t) *"
+    }
+  }
+  var isScalar: Bool {
+    switch self {
+    case .int, .bool, .pointer: return true
+    default: return false
+    }
+  }
+}
+
+/// A compiled expression. Reading `.global`/`.load` touches shared state (a visible operation).
+public indirect enum CExpr: Sendable, Hashable {
+  case constant(Int)
+  case local(Int)
+  case global(Int)
+  /// The slot of field `index` of the object `base` evaluates to (a lock id, object id or slot).
+  case field(CExpr, Int)
+  /// The value held in the global slot `slot` evaluates to.
+  case load(CExpr)
+  /// `base + cpu`: an element of a per-CPU or array family, bounds-checked against `count`.
+  case element(base: Int, count: Int, index: CExpr)
+  case unary(UnaryOp, CExpr)
+  case binary(BinaryOp, CExpr, CExpr)
+  case conditional(CExpr, CExpr, CExpr)
+  case query(Query)
+
+  /// Context queries that read only the running CPU's own state.
+  public enum Query: String, Sendable, Hashable {
+    case smpProcessorId = "smp_processor_id"
+    case inInterrupt = "in_interrupt"
+    case inHardirq = "in_hardirq"
+    case inSoftirq = "in_softirq"
+    case inServingSoftirq = "in_serving_softirq"
+    case inTask = "in_task"
+    case irqsDisabled = "irqs_disabled"
+    case preemptible = "preemptible"
+  }
+
+  /// Whether evaluating this reads shared (global) state.
+  var readsShared: Bool {
+    switch self {
+    case .constant, .local, .query: return false
+    case .global, .load: return true
+    case .field(let b, _): return b.readsShared
+    case .element(_, _, let i): return i.readsShared
+    case .unary(_, let a): return a.readsShared
+    case .binary(_, let a, let b): return a.readsShared || b.readsShared
+    case .conditional(let a, let b, let c): return a.readsShared || b.readsShared || c.readsShared
+    }
+  }
+}
+
+/// Where a value is stored.
+public enum LValue: Sendable, Hashable {
+  case local(Int)
+  /// A global slot; the expression computes the slot index.
+  case global(CExpr)
+}
+
+/// How a lock is taken or released, matching the kernel's API families.
+public enum LockFlavor: String, Sendable, Hashable {
+  case plain = "", bh = "_bh", irq = "_irq", irqsave = "_irqsave"
+}
+
+/// Which side of the lock an operation uses.
+public enum LockMode: String, Sendable, Hashable { case exclusive, read, write }
+
+/// A kernel API call the machine implements natively.
+public enum Primitive: Sendable, Hashable {
+  case acquire(LockKind, LockMode, LockFlavor, trylock: Bool)
+  case release(LockKind, LockMode, LockFlavor)
+  case localIrqDisable, localIrqEnable, localIrqSave, localIrqRestore
+  case localBhDisable, localBhEnable
+  case preemptDisable, preemptEnable
+  case raiseSoftirq(irqsOff: Bool)
+  /// `BUG_ON(cond)` / `WARN_ON(cond)`: a report when the condition holds.
+  case assertion(fatal: Bool)
+  /// `cpu_relax()` and barriers: a visible no-op (an explicit interleaving point).
+  case relax
+}
+
+public struct Instruction: Sendable {
+  public enum Op: Sendable {
+    case setLocal(Int, CExpr)
+    case store(LValue, CExpr)
+    case jump(Int)
+    case branchIfFalse(CExpr, Int)
+    case call(function: Int, arguments: [CExpr], result: Int?)
+    case primitive(Primitive, name: String, arguments: [CExpr], out: LValue?, result: Int?)
+    case either([Int])
+    case returnValue(CExpr?)
+  }
+  public var op: Op
+  public var location: SourceLocation
+  /// Visible instructions are interleaving points; invisible ones are fused into the step
+  /// before them (they touch only the context's own locals).
+  public var visible: Bool
+}
+
+public struct CompiledFunction: Sendable {
+  public var name: String
+  public var returnType: ValueType
+  public var parameterCount: Int
+  public var localCount: Int
+  public var localNames: [String]
+  public var code: [Instruction]
+  public var location: SourceLocation
+}
+
+public struct TaskInfo: Sendable {
+  public var name: String
+  public var cpu: Int?
+  public var entry: Int
+}
+
+public struct IrqSource: Sendable {
+  public var name: String
+  public var cpu: Int
+  public var handler: Int
+  /// Firings allowed by the scenario (nil: the explorer's default bound).
+  public var fires: Int?
+}
+
+public struct SoftirqVector: Sendable {
+  public var name: String
+  public var handler: Int
+}
+
+public struct Expectation: Sendable {
+  public var outcome: ExpectDecl.Outcome
+  /// Lock instance ids that must all appear in one reported cycle.
+  public var locks: [Int]
+  public var location: SourceLocation
+}
+
+public struct Program: Sendable {
+  public var path: String
+  public var title: String
+  public var cpuCount: Int
+  public var locks: [LockInstance]
+  public var objects: [ObjectInstance]
+  public var globals: [GlobalSlot]
+  public var functions: [CompiledFunction]
+  public var tasks: [TaskInfo]
+  public var irqs: [IrqSource]
+  public var softirqs: [SoftirqVector]
+  public var expectation: Expectation?
+
+  /// The scenario's short name: its file name without directory and extension.
+  public var name: String {
+    let last = path.split(separator: "/").last.map(String.init) ?? path
+    return last.hasSuffix(".ksim") ? String(last.dropLast(5)) : last
+  }
+}

@@ -1,0 +1,32 @@
+/// The one-word answer for a scenario, and whether it is what the scenario expects.
+public struct Verdict: Sendable {
+  public enum Outcome: String, Sendable {
+    case deadlock = "DEADLOCK", hang = "HANG", bug = "BUG", noDeadlock = "no deadlock", incomplete = "INCOMPLETE"
+  }
+  public var outcome: Outcome
+  /// nil when the scenario has no expect line.
+  public var matches: Bool?
+  public var expected: String?
+
+  public init(_ r: ExplorationResult) {
+    if !r.deadlocks.isEmpty { outcome = .deadlock }
+    else if !r.hangs.isEmpty { outcome = .hang }
+    else if !r.bugs.isEmpty { outcome = .bug }
+    else if !r.statistics.complete { outcome = .incomplete }
+    else { outcome = .noDeadlock }
+    guard let e = r.program.expectation else { matches = nil; expected = nil; return }
+    var text = e.outcome.rawValue
+    if !e.locks.isEmpty { text += " on " + e.locks.map { r.program.locks[$0].name }.joined(separator: ", ") }
+    expected = text
+    switch e.outcome {
+    case .deadlock:
+      matches = r.deadlocks.contains { d in e.locks.allSatisfy(d.locks.contains) }
+    case .noDeadlock:
+      matches = outcome == .noDeadlock
+    case .hang:
+      matches = r.deadlocks.isEmpty && !r.hangs.isEmpty
+    case .bug:
+      matches = !r.bugs.isEmpty
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import KernelSim
+
+extension Ksim {
+  struct Explore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Explore every interleaving within the bounds and report actual deadlocks, hangs and bugs.")
+
+    enum Format: String, ExpressibleByArgument { case text, json }
+
+    @Argument(help: "Scenario files (.ksim).")
+    var files: [String]
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(name: .customLong("trace-out"), help: "Write each finding's witness as a trace file into this directory.")
+    var traceOut: String?
+
+    @Option(name: .customLong("irq-bound"), help: "Firings per interrupt source (overrides each source's 'fires N'; default: the scenario's, else 1).")
+    var irqBound: Int?
+
+    @Option(name: .customLong("max-states"), help: "Stop after storing this many states (the verdict is then INCOMPLETE).")
+    var maxStates: Int = 5_000_000
+
+    @Flag(help: "Print only the verdict table (one line per scenario).")
+    var summary = false
+
+    @Flag(help: "Include wall-clock time (output is then no longer byte-identical across runs).")
+    var timing = false
+
+    func validate() throws {
+      if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
+      if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
+    }
+
+    func run() throws {
+      let (programs, failed) = loadScenarios(files)
+      let options = ExploreOptions(irqBound: irqBound, maxStates: maxStates)
+      var results: [ExplorationResult] = []
+      var mismatch = false
+      let width = programs.map { $0.name.count }.max() ?? 0
+      for p in programs {
+        let r = Explorer(program: p, options: options).run()
+        results.append(r)
+        if Verdict(r).matches == false { mismatch = true }
+        if Verdict(r).matches == nil && !r.deadlocks.isEmpty { mismatch = true }
+        if format == .text {
+          if summary { print(TextReport.verdictLine(r, nameWidth: width, timing: timing)) } else {
+            print(TextReport.exploration(r, timing: timing))
+          }
+        }
+        if let dir = traceOut { try writeTraces(r, to: dir, options: options) }
+      }
+      if format == .json { print(JSONReport.exploration(results), terminator: "") }
+      if format == .text && summary {
+        let ok = results.filter { Verdict($0).matches == true }.count
+        print("\(results.count) scenario\(results.count == 1 ? "" : "s") explored, \(ok) as expected\(failed ? ", some files did not load" : "")")
+      }
+      if failed { throw Status.badInput }
+      if mismatch { throw Status.mismatch }
+    }
+
+    func writeTraces(_ r: ExplorationResult, to dir: String, options: ExploreOptions) throws {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      let machine = Machine(program: r.program, irqBound: options.irqBound)
+      for (i, f) in r.findings.enumerated() {
+        guard case .success(let t) = TimelineBuilder(machine: machine).build(f.witness.map { ($0, nil) }) else { continue }
+        let path = "\(dir)/\(r.program.name).\(f.kind.rawValue.lowercased())\(i + 1).trace"
+        try TraceText.render(t, options: options).write(toFile: path, atomically: true, encoding: .utf8)
+        if format == .text && !summary { print("wrote \(path)") }
+      }
+    }
+  }
+}
