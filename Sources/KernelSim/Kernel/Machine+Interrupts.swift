@@ -21,7 +21,7 @@ extension Machine {
       Frame(function: Int32(src.handler), pc: 0, locals: Array(repeating: 0, count: fn.localCount), result: -1),
     ], irqsOff: true))
     let ref = ContextRef.interrupt(cpu: cpu, level: s.cpus[cpu].stack.count - 1)
-    record(&log, s, .irqEnter, ref, cpu: cpu, at: fn.location, "irq \(src.name)", "hardirq enters \(fn.name)")
+    record(&log, s, .irqEnter, ref, cpu: cpu, at: fn.location, "interrupt", "enters \(fn.name)")
     return advance(&s, ref, cpu: cpu, log: &log)
   }
 

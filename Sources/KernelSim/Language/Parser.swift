@@ -73,10 +73,12 @@ public struct Parser {
     throw fail("expected \(what), found \(current.display)")
   }
 
-  /// Skips to just after the next `;` or past the next balanced `}` at depth 0.
+  /// Skips to just after the next `;` or past the next balanced `}` at depth 0, or to just before
+  /// a word that starts a declaration at depth 0 (a missing `;` must not swallow the next one).
   private mutating func synchronizeTopLevel() {
     var depth = 0
     while current.kind != .endOfFile {
+      if depth == 0 && startsDeclaration() { return }
       let t = advance()
       if t.is("{") { depth += 1 }
       if t.is("}") { depth -= 1; if depth <= 0 { return } }
@@ -96,6 +98,15 @@ public struct Parser {
       if t.is("{") { depth += 1 }
       if t.is(";") && depth == 0 { return }
     }
+  }
+
+  private static let declarationWords: Set<String> = [
+    "task", "irq", "softirq", "expect", "scenario", "cpus", "DEFINE_PER_CPU",
+  ]
+
+  private func startsDeclaration() -> Bool {
+    current.kind == .identifier && (Parser.declarationWords.contains(current.text) || startsType())
+      && tokens[max(pos - 1, 0)].location.line < current.location.line
   }
 
   // MARK: - Types

@@ -8,7 +8,7 @@
 /// deliberate, but it leaves the irq state different from what the code looks like.
 struct UnlockChecker {
   enum Status: Equatable {
-    case held(form: String, mode: String, at: SourceLocation)
+    case held(form: String, mode: String, at: SourceLocation, count: Int)
     case released(at: SourceLocation)
     case unknown
   }
@@ -27,7 +27,7 @@ struct UnlockChecker {
     let end = run(body, [:])
     guard entryPoint, let end else { return }
     for key in end.keys.sorted() {
-      if case .held(let form, _, let at) = end[key]! {
+      if case .held(let form, _, let at, _) = end[key]! {
         diagnostics.append(Diagnostic(.warning, .unbalancedUnlock, at: at,
                                       "'\(functionName)' ends still holding \(key) (taken here with \(form))"))
       }
@@ -85,20 +85,29 @@ struct UnlockChecker {
       let key = Parser.lockPath(lockArg)
       switch b.primitive {
       case .acquire(_, let mode, let flavor, let trylock):
-        state[key] = trylock ? .unknown : .held(form: name, mode: mode.rawValue, at: e.location)
+        if trylock { state[key] = .unknown }
+        else if case .held(let form, let m, let at, let n)? = state[key], m == mode.rawValue {
+          state[key] = .held(form: form, mode: m, at: at, count: n + 1)  // a recursive read
+        } else {
+          state[key] = .held(form: name, mode: mode.rawValue, at: e.location, count: 1)
+        }
         _ = flavor
       case .release(_, let mode, let flavor):
         switch state[key] {
         case .released(let at)?:
           diagnostics.append(Diagnostic(.error, .unbalancedUnlock, at: e.location,
                                         "\(name)(&\(key)) releases a lock this function already released at line \(at.line)"))
-        case .held(let form, let heldMode, let at)?:
+        case .held(let form, let heldMode, let at, let count)?:
           if heldMode != mode.rawValue {
             diagnostics.append(Diagnostic(.error, .mismatchedUnlock, at: e.location,
                                           "\(name)(&\(key)) releases the \(mode.rawValue) side, but it was taken for \(heldMode) with \(form) at line \(at.line)"))
           } else if UnlockChecker.flavor(of: form) != flavor {
             diagnostics.append(Diagnostic(.warning, .mismatchedUnlock, at: e.location,
                                           "\(name)(&\(key)) does not match \(form) at line \(at.line): the irq/bh state will differ from the acquisition's"))
+          }
+          if count > 1 {
+            state[key] = .held(form: form, mode: heldMode, at: at, count: count - 1)
+            return state
           }
         default: break
         }

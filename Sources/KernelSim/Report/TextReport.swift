@@ -55,7 +55,12 @@ public enum TextReport {
     switch f.kind {
     case .deadlock:
       let lockNames = f.locks.map { p.locks[$0].name }.joined(separator: ", ")
-      out += "[DEADLOCK \(number)] waits-for cycle of \(f.cycle.count) context\(f.cycle.count == 1 ? "" : "s") on \(lockNames)\n"
+      let cpuCount = Set(f.cycle.compactMap { e -> Int? in
+        var st = machine.initialState(); var nolog: EventLog? = nil
+        for c in f.witness { _ = machine.step(&st, c, log: &nolog) }
+        return st.cpu(of: e.from)
+      }).count
+      out += "[DEADLOCK \(number)] waits-for cycle of \(f.cycle.count) context\(f.cycle.count == 1 ? "" : "s") on \(cpuCount) CPU\(cpuCount == 1 ? "" : "s"), locks: \(lockNames)\n"
       if case .deadlock(let cycle, _) = timeline.end {
         out += cycleAccount(cycle, timeline: timeline, machine: machine)
       }
@@ -68,8 +73,9 @@ public enum TextReport {
       out += "[HANG \(number)] nothing can run, but work remains: \(timeline.end.summary.dropFirst(6))\n"
     }
     out += "  witness (\(timeline.steps.count) step\(timeline.steps.count == 1 ? "" : "s")):\n"
+    let width = timeline.steps.map { $0.choiceText.count }.max() ?? 0
     for step in timeline.steps {
-      out += String(format: "  %4d  ", step.index) + step.choiceText.padding(toLength: 18, withPad: " ", startingAt: 0) + "  " + step.summary + "\n"
+      out += String(format: "  %4d  ", step.index) + step.choiceText.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + step.summary + "\n"
     }
     return out
   }

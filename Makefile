@@ -1,0 +1,40 @@
+# ksim: explore kernel locking scenarios for actual deadlocks.
+# `make run` explores every scenario; `make test` runs the test suite. Both install what is missing.
+
+SWIFT     ?= swift
+BUILD_DIR := .build
+KSIM      := $(BUILD_DIR)/debug/ksim
+# Every scenario at the top of Scenarios/ (preludes and benchmark families live in subfolders).
+SCENARIOS := $(sort $(wildcard Scenarios/*.ksim))
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS  := libncurses-dev tmux
+
+.PHONY: deps build run test test-all check clean
+
+# Install the system packages the build, the viewer and its end-to-end test need (no-op when present).
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Build the library and the ksim command.
+build: deps
+	$(SWIFT) build
+
+# Explore every scenario in Scenarios/ and print the verdict table; fails if any verdict differs from its expect line.
+run: build
+	$(KSIM) explore --summary --timing $(SCENARIOS)
+
+# Check every scenario file for errors without exploring.
+check: build
+	$(KSIM) check $(SCENARIOS)
+
+# Run the whole test suite (Swift Testing).
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test --disable-xctest
+
+clean:
+	rm -rf $(BUILD_DIR)

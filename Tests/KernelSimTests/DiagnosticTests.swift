@@ -1,0 +1,150 @@
+import Testing
+@testable import KernelSim
+
+/// Bad input is reported as located diagnostics (kind and position), several per run.
+@Suite struct DiagnosticTests {
+  @Test func syntaxErrorSaysWhatWasExpected() {
+    let d = diagnostics("""
+      cpus 1;
+      task t on cpu0 { local_irq_disable() }
+      expect no deadlock;
+      """)
+    let e = d.first { $0.severity == .error }
+    #expect(e?.kind == .syntax)
+    #expect(e?.location.line == 2)
+    #expect(e?.location.column == 38)
+    #expect(e?.message.contains("expected ';'") == true)
+  }
+
+  @Test func unknownFunctionAndVariableAreNamedWithPositions() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a;
+      task t on cpu0 { spin_lock(&b); frobnicate(); }
+      expect no deadlock;
+      """).filter { $0.severity == .error }
+    #expect(d.count == 2)
+    #expect(d[0].kind == .unknownName && d[0].location.line == 3 && d[0].location.column == 29)
+    #expect(d[0].message.contains("'b'"))
+    #expect(d[1].kind == .unknownName && d[1].location.column == 33)
+    #expect(d[1].message.contains("frobnicate"))
+  }
+
+  @Test func wrongLockKindIsRejected() {
+    let d = diagnostics("""
+      cpus 1;
+      raw_spinlock_t r;
+      rwlock_t rw;
+      task t on cpu0 { spin_lock(&r); read_lock(&r); spin_lock(r); }
+      expect no deadlock;
+      """).filter { $0.severity == .error }
+    #expect(d.map(\.kind) == [.wrongArgument, .wrongArgument, .wrongArgument])
+    #expect(d[0].message.contains("raw_spinlock_t") && d[0].message.contains("raw_spin_lock"))
+    #expect(d[2].message.contains("'&'"))
+  }
+
+  @Test func wrongArgumentCountIsRejected() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a;
+      void f(int x) { }
+      task t on cpu0 { unsigned long flags; spin_lock_irqsave(&a); f(); }
+      expect no deadlock;
+      """).filter { $0.severity == .error }
+    #expect(d.count == 2)
+    #expect(d.allSatisfy { $0.kind == .wrongArgument })
+  }
+
+  @Test func doubleUnlockVisibleInOneFunctionIsAnError() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a;
+      void f(void) { spin_lock(&a); spin_unlock(&a); spin_unlock(&a); }
+      task t on cpu0 { f(); }
+      expect no deadlock;
+      """)
+    let e = d.first { $0.kind == .unbalancedUnlock }
+    #expect(e?.severity == .error)
+    #expect(e?.location.line == 3 && e?.location.column == 48)
+  }
+
+  @Test func unlockOfALockTakenByTheCallerIsFine() {
+    // task_rq_lock / task_rq_unlock style helpers must not be flagged.
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a;
+      void lock_it(void) { spin_lock(&a); }
+      void unlock_it(void) { spin_unlock(&a); }
+      task t on cpu0 { lock_it(); unlock_it(); }
+      expect no deadlock;
+      """)
+    #expect(d.filter { $0.severity == .error }.isEmpty)
+  }
+
+  @Test func readUnlockOfWriteLockIsMismatched() {
+    let d = diagnostics("""
+      cpus 1;
+      rwlock_t l;
+      task t on cpu0 { write_lock(&l); read_unlock(&l); }
+      expect no deadlock;
+      """)
+    #expect(d.contains { $0.kind == .mismatchedUnlock && $0.severity == .error && $0.location.line == 3 })
+  }
+
+  @Test func irqFlavourMismatchIsAWarning() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t l;
+      task t on cpu0 { spin_lock_irq(&l); spin_unlock(&l); local_irq_enable(); }
+      expect no deadlock;
+      """)
+    #expect(d.contains { $0.kind == .mismatchedUnlock && $0.severity == .warning })
+    #expect(!d.contains { $0.severity == .error })
+  }
+
+  @Test func declarationsOutOfRangeAreRejected() {
+    let d = diagnostics("""
+      cpus 2;
+      void h(void) { }
+      task t on cpu2 { }
+      irq x on cpu5 => h;
+      irq y on cpu0 => nothere;
+      expect no deadlock;
+      """).filter { $0.severity == .error }
+    #expect(d.map(\.kind) == [.invalidDeclaration, .invalidDeclaration, .unknownName])
+    #expect(d.map(\.location.line) == [3, 4, 5])
+  }
+
+  @Test func missingCPUsIsReported() {
+    let d = diagnostics("task t { }\nexpect no deadlock;")
+    #expect(d.contains { $0.kind == .missingDeclaration && $0.severity == .error })
+  }
+
+  @Test func severalSyntaxErrorsInOneRun() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a
+      void f(void) { spin_lock(&a; }
+      task t on cpu0 { f(); @ }
+      expect maybe;
+      """).filter { $0.severity == .error }
+    #expect(d.count >= 4)
+    #expect(Set(d.map(\.location.line)).isSuperset(of: [3, 4, 5]))
+    #expect(d.allSatisfy { $0.kind == .syntax })
+  }
+
+  @Test func unknownLockInExpect() {
+    let d = diagnostics("""
+      cpus 1;
+      spinlock_t a;
+      task t on cpu0 { }
+      expect deadlock on b;
+      """)
+    #expect(d.contains { $0.kind == .unknownName && $0.location.line == 4 && $0.location.column == 20 })
+  }
+
+  @Test func renderedFormIsFileLineColumn() {
+    let d = Diagnostic(.error, .syntax, at: KLocation(file: "x.ksim", line: 3, column: 7), "expected ')'")
+    #expect(d.description == "x.ksim:3:7: error: expected ')'")
+  }
+}

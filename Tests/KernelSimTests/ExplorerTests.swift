@@ -1,0 +1,184 @@
+import Testing
+@testable import KernelSim
+
+/// Small explorer cases: each isolates one mechanism's effect on the verdict.
+@Suite struct ExplorerTests {
+  @Test func aaThroughAnInterrupt() {
+    let r = explore("""
+      cpus 1; spinlock_t a;
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { spin_lock(&a); spin_unlock(&a); }
+      irq i on cpu0 => h;
+      expect deadlock on a;
+      """)
+    #expect(r?.deadlocks.count == 1)
+    #expect(r.map { Verdict($0).matches } == true)
+    let cycle = r?.deadlocks.first?.cycle ?? []
+    #expect(cycle.count == 2)
+    #expect(cycle.contains { $0.reason == .interruptedBy })
+  }
+
+  @Test func irqsaveKeepsTheInterruptOut() {
+    let r = explore("""
+      cpus 1; spinlock_t a;
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { unsigned long f; spin_lock_irqsave(&a, f); spin_unlock_irqrestore(&a, f); }
+      irq i on cpu0 => h fires 2;
+      expect no deadlock;
+      """)
+    #expect(r?.findings.isEmpty == true)
+    #expect(r?.statistics.complete == true)
+  }
+
+  @Test func abbaOnTwoCPUs() {
+    let r = explore("""
+      cpus 2; spinlock_t a; spinlock_t b;
+      task x on cpu0 { spin_lock(&a); spin_lock(&b); spin_unlock(&b); spin_unlock(&a); }
+      task y on cpu1 { spin_lock(&b); spin_lock(&a); spin_unlock(&a); spin_unlock(&b); }
+      expect deadlock on a, b;
+      """)
+    #expect(r?.deadlocks.count == 1)
+    #expect(r?.deadlocks.first?.locks.count == 2)
+    #expect(r.map { Verdict($0).matches } == true)
+  }
+
+  @Test func consistentOrderGivesNone() {
+    let r = explore("""
+      cpus 2; spinlock_t a; spinlock_t b;
+      task x on cpu0 { spin_lock(&a); spin_lock(&b); spin_unlock(&b); spin_unlock(&a); }
+      task y on cpu1 { spin_lock(&a); spin_lock(&b); spin_unlock(&b); spin_unlock(&a); }
+      expect no deadlock;
+      """)
+    #expect(r?.findings.isEmpty == true)
+    #expect(r.map { Verdict($0).outcome } == .noDeadlock)
+  }
+
+  @Test func trylockAddsNoWait() {
+    let r = explore("""
+      cpus 2; spinlock_t a; spinlock_t b;
+      task x on cpu0 { spin_lock(&a); spin_lock(&b); spin_unlock(&b); spin_unlock(&a); }
+      task y on cpu1 { spin_lock(&b); if (spin_trylock(&a)) { spin_unlock(&a); } spin_unlock(&b); }
+      expect no deadlock;
+      """)
+    #expect(r?.findings.isEmpty == true)
+  }
+
+  @Test func softirqIsDeferredWhileBhIsDisabled() {
+    // With bh disabled around the lock, the softirq raised by the interrupt runs only at
+    // spin_unlock_bh, after the lock is released: no AA.
+    let safe = explore("""
+      cpus 1; spinlock_t a;
+      void action(void) { spin_lock(&a); spin_unlock(&a); }
+      void h(void) { raise_softirq(NET_RX); }
+      softirq NET_RX => action;
+      task t on cpu0 { spin_lock_bh(&a); spin_unlock_bh(&a); }
+      irq i on cpu0 => h;
+      expect no deadlock;
+      """)
+    #expect(safe?.findings.isEmpty == true)
+    // The same with a plain spin_lock: the softirq runs at irq exit on top of the holder.
+    let unsafe = explore("""
+      cpus 1; spinlock_t a;
+      void action(void) { spin_lock(&a); spin_unlock(&a); }
+      void h(void) { raise_softirq(NET_RX); }
+      softirq NET_RX => action;
+      task t on cpu0 { spin_lock(&a); spin_unlock(&a); }
+      irq i on cpu0 => h;
+      expect deadlock;
+      """)
+    #expect(unsafe?.deadlocks.count == 1)
+  }
+
+  @Test func softirqRunsAtBhEnableInTaskContext() {
+    // raise from task context with bh disabled; local_bh_enable then runs the action on top
+    // of the task while it still holds b: an AA on b.
+    let r = explore("""
+      cpus 1; spinlock_t b;
+      void action(void) { spin_lock(&b); spin_unlock(&b); }
+      softirq TASKLET => action;
+      task t on cpu0 { spin_lock(&b); local_bh_disable(); raise_softirq(TASKLET); local_bh_enable(); spin_unlock(&b); }
+      expect deadlock on b;
+      """)
+    #expect(r?.deadlocks.count == 1)
+  }
+
+  @Test func hardirqCanNestOnASoftirqButNotTheReverse() {
+    let r = explore("""
+      cpus 1; spinlock_t a;
+      void action(void) { spin_lock(&a); spin_unlock(&a); }
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      void tick(void) { raise_softirq(TIMER); }
+      softirq TIMER => action;
+      task idle_work on cpu0 { }
+      irq timer on cpu0 => tick;
+      irq dev on cpu0 => h;
+      expect deadlock on a;
+      """)
+    // softirq holds a with irqs on; the device hardirq lands on it and spins.
+    #expect(r?.deadlocks.count == 1)
+  }
+
+  @Test func interruptReaderDoesNotWaitForAQueuedWriter() {
+    // qrwlock: task reader holds it, a writer queues on cpu1; the hardirq reader on cpu0 gets
+    // the lock anyway. No deadlock.
+    let r = explore("""
+      cpus 2; rwlock_t l;
+      void h(void) { read_lock(&l); read_unlock(&l); }
+      task reader on cpu0 { read_lock(&l); read_unlock(&l); }
+      task writer on cpu1 { write_lock_irq(&l); write_unlock_irq(&l); }
+      irq i on cpu0 => h;
+      expect no deadlock;
+      """)
+    #expect(r?.findings.isEmpty == true)
+  }
+
+  @Test func processReaderQueuesBehindAWaitingWriter() {
+    // A recursive read_lock in process context while a writer waits deadlocks under qrwlock.
+    let r = explore("""
+      cpus 2; rwlock_t l;
+      task reader on cpu0 { read_lock(&l); read_lock(&l); read_unlock(&l); read_unlock(&l); }
+      task writer on cpu1 { write_lock(&l); write_unlock(&l); }
+      expect deadlock on l;
+      """)
+    #expect(r?.deadlocks.count == 1)
+  }
+
+  @Test func eitherExploresBothBranches() {
+    let r = explore("""
+      cpus 1; spinlock_t a; spinlock_t b;
+      void h(void) { spin_lock(&b); spin_unlock(&b); }
+      task t on cpu0 {
+        either { spin_lock_irq(&b); spin_unlock_irq(&b); } or { spin_lock(&b); spin_unlock(&b); }
+      }
+      irq i on cpu0 => h;
+      expect deadlock on b;
+      """)
+    #expect(r?.deadlocks.count == 1)
+  }
+
+  @Test func witnessIsShortest() {
+    let r = explore("""
+      cpus 1; spinlock_t a; int x;
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { x = 1; x = 2; x = 3; spin_lock(&a); spin_unlock(&a); }
+      irq i on cpu0 => h;
+      expect deadlock;
+      """)
+    // pick, x=1, x=2, x=3, spin_lock, irq, spin (the irq can land no earlier than the lock)
+    #expect(r?.deadlocks.first?.witness.count == 7)
+  }
+
+  @Test func maxStatesStopsWithAnIncompleteVerdict() {
+    guard let p = program("""
+      cpus 2; spinlock_t a; int x;
+      task t on cpu0 { x = 1; x = 2; x = 3; }
+      task u on cpu1 { x = 4; x = 5; x = 6; }
+      expect no deadlock;
+      """) else { return }
+    let r = Explorer(program: p, options: ExploreOptions(maxStates: 5)).run()
+    #expect(r.statistics.complete == false)
+    #expect(Verdict(r).outcome == .incomplete)
+    #expect(Verdict(r).matches == false)
+  }
+}
+

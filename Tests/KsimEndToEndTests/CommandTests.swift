@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The ksim commands as a user runs them: output, exit status, determinism across processes.
+@Suite struct CommandTests {
+  @Test func checkPrintsLocatedErrorsAndExits2() throws {
+    let path = try KsimProcess.temporaryFile("bad.ksim", """
+      cpus 1;
+      raw_spinlock_t r;
+      task t on cpu0 { spin_lock(&r); nope(); }
+      expect no deadlock;
+      """)
+    let r = try KsimProcess.run(["check", path])
+    #expect(r.status == 2)
+    let lines = r.stderr.split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasPrefix("\(path):3:28: error: spin_lock expects a spinlock_t *") })
+    #expect(lines.contains { $0.hasPrefix("\(path):3:33: error: unknown function 'nope'") })
+  }
+
+  @Test func checkAcceptsEveryScenario() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: KsimProcess.root.appendingPathComponent("Scenarios").path)
+      .filter { $0.hasSuffix(".ksim") }.sorted().map { "Scenarios/\($0)" }
+    let r = try KsimProcess.run(["check"] + files)
+    #expect(r.status == 0, "\(r.stderr)")
+  }
+
+  @Test func exploreSummaryExitsZeroWhenVerdictsMatch() throws {
+    let r = try KsimProcess.run(["explore", "--summary", "Scenarios/klist_hardirq.ksim", "Scenarios/klist_lockdep_pair.ksim"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("klist_hardirq"))
+    #expect(r.stdout.contains("DEADLOCK"))
+    #expect(r.stdout.contains("no deadlock"))
+    #expect(r.stdout.contains("1 interrupt per source"))
+    #expect(r.stdout.contains("2 scenarios explored, 2 as expected"))
+  }
+
+  @Test func exploreExitsOneWhenAVerdictContradictsTheExpectation() throws {
+    let path = try KsimProcess.temporaryFile("wrong.ksim", """
+      cpus 1; spinlock_t a;
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { spin_lock(&a); spin_unlock(&a); }
+      irq i on cpu0 => h;
+      expect no deadlock;
+      """)
+    let r = try KsimProcess.run(["explore", path])
+    #expect(r.status == 1)
+    #expect(r.stdout.contains("MISMATCH"))
+  }
+
+  @Test func exploreReportNamesTheCycleTheChainsAndTheWitness() throws {
+    let r = try KsimProcess.run(["explore", "Scenarios/klist_hardirq.ksim"])
+    #expect(r.status == 0)
+    for text in ["[DEADLOCK 1]", "cpu0 hardirq dmar", "spins on pci_bus_klist.k_lock", "held by task pci_hotplug on cpu0",
+                 "cannot run: interrupted by hardirq dmar on cpu0", "in pci_hotplug > device_add > bus_add_device > klist_add_tail > add_tail",
+                 "irqs off, bh on, preempt 1", "witness (6 steps)"] {
+      #expect(r.stdout.contains(text), "missing: \(text)")
+    }
+  }
+
+  @Test func outputIsByteIdenticalAcrossProcesses() throws {
+    let args = ["explore", "Scenarios/klist_hardirq.ksim", "Scenarios/klist_no_walk_in_hardirq.ksim"]
+    let a = try KsimProcess.run(args), b = try KsimProcess.run(args)
+    #expect(a.stdout == b.stdout)
+    let j1 = try KsimProcess.run(args + ["--format", "json"]), j2 = try KsimProcess.run(args + ["--format", "json"])
+    #expect(j1.stdout == j2.stdout)
+    #expect(j1.stdout.contains("\"verdict\" : \"DEADLOCK\""))
+  }
+
+  @Test func traceOutThenReplayEndsInTheSameDeadlock() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-traces-\(getpid())").path
+    let e = try KsimProcess.run(["explore", "--trace-out", dir, "Scenarios/klist_irqsave_add_tail.ksim"])
+    #expect(e.status == 0)
+    let trace = "\(dir)/klist_irqsave_add_tail.deadlock1.trace"
+    #expect(FileManager.default.fileExists(atPath: trace))
+    let r = try KsimProcess.run(["replay", "Scenarios/klist_irqsave_add_tail.ksim", "--trace", trace])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("end: DEADLOCK"))
+    #expect(r.stdout.contains("klist_del > klist_put"))
+  }
+
+  @Test func replayRejectsAnEditedTraceWithItsLine() throws {
+    let trace = try KsimProcess.temporaryFile("edited.trace", "# ksim trace\npick cpu0 pci_hotplug\nirq nosuch\n")
+    let r = try KsimProcess.run(["replay", "Scenarios/klist_hardirq.ksim", "--trace", trace])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("\(trace):3: error:"))
+    let trace2 = try KsimProcess.temporaryFile("edited2.trace", "pick cpu0 pci_hotplug\nrun cpu0\nrun cpu0\nrun cpu0\n")
+    let r2 = try KsimProcess.run(["replay", "Scenarios/klist_hardirq.ksim", "--trace", trace2])
+    #expect(r2.status == 2)
+    #expect(r2.stderr.contains("\(trace2):4: error: step 4: 'run cpu0' is not enabled here; enabled: irq dmar"))
+  }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Runs the built `ksim` binary as a subprocess (the test target does not link it).
+struct KsimProcess {
+  static let productsDirectory: URL = {
+    var url = Bundle.main.bundleURL
+    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+    return url
+  }()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+  static func run(_ arguments: [String]) throws -> Output {
+    let p = Process()
+    p.executableURL = productsDirectory.appendingPathComponent("ksim")
+    p.arguments = arguments
+    p.currentDirectoryURL = root
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static func temporaryFile(_ name: String, _ text: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-e2e-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+}
