@@ -53,8 +53,8 @@ public struct Explorer {
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
         if !machine.isFinished(state) {
-          let stuck = machine.liveContexts(state) + state.tasks.indices.filter { state.tasks[$0].status == .ready }.map { ContextRef.task($0) }
-          let sig = "hang:" + stuck.map { machine.describe(state, $0) }.joined(separator: ",")
+          let stuck = machine.stuckContexts(state)
+          let sig = "hang:" + machine.stuckDescription(state).joined(separator: ",")
           if signatures.insert(sig).inserted {
             findings.append(Finding(kind: .hang, signature: sig, witness: witness(id), stuck: stuck))
           }
@@ -108,6 +108,7 @@ public struct Explorer {
     switch e.reason {
     case .spinsOn(let l, let mode): return "spins on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     case .interruptedBy: return "interrupted"
+    case .gracePeriod: return "waits for a grace period"
     }
   }
 }

@@ -17,6 +17,8 @@ public enum TraceText {
       return branch == 0 ? "run cpu\(cpu)" : "run cpu\(cpu) either \(branch + 1)"
     case .irq(let source): return "irq \(program.irqs[source].name)"
     case .pick(let cpu, let task): return "pick cpu\(cpu) \(program.tasks[task].name)"
+    case .ipi(let cpu): return "ipi cpu\(cpu)"
+    case .preempt(let cpu): return "preempt cpu\(cpu)"
     }
   }
 
@@ -81,8 +83,13 @@ public enum TraceText {
           return fail("expected 'pick cpuN TASK' with a declared task (\(known)), found '\(code.trimmingCharacters(in: .whitespaces))'")
         }
         parsed.choices.append((.pick(cpu: c, task: t), lineNo))
+      case "ipi", "preempt":
+        guard words.count == 2, let c = cpu(words[1]) else {
+          return fail("expected '\(words[0]) cpuN', found '\(code.trimmingCharacters(in: .whitespaces))'")
+        }
+        parsed.choices.append((words[0] == "ipi" ? .ipi(cpu: c) : .preempt(cpu: c), lineNo))
       default:
-        return fail("expected a choice ('run cpuN', 'irq NAME' or 'pick cpuN TASK'), found '\(words[0])'")
+        return fail("expected a choice ('run cpuN', 'irq NAME', 'pick cpuN TASK', 'ipi cpuN' or 'preempt cpuN'), found '\(words[0])'")
       }
     }
     return .success(parsed)

@@ -7,6 +7,10 @@ public enum Choice: Hashable, Sendable {
   case irq(source: Int)
   /// Idle `cpu` picks ready task `task`.
   case pick(cpu: Int, task: Int)
+  /// The pending irq_work self-IPI is delivered on `cpu`.
+  case ipi(cpu: Int)
+  /// The running task of `cpu` is preempted (at a point where it is preemptible).
+  case preempt(cpu: Int)
 }
 
 /// A kernel-level error the scenario's code commits: what lockdep or a WARN would print.
@@ -20,6 +24,7 @@ public struct Bug: Hashable, Sendable {
     case invalidContext = "invalid context"
     case outOfBounds = "index out of bounds"
     case runaway = "no visible operation"
+    case sleepInAtomic = "scheduling while atomic"
   }
   public var kind: Kind
   public var message: String
@@ -34,6 +39,7 @@ public struct Event: Sendable, Hashable {
   public enum Kind: String, Sendable, Hashable {
     case acquired, spins, released, trylockFailed, irqEnter, irqExit, softirqEnter, softirqExit
     case actionStart, actionEnd, taskStart, taskExit, irqState, softirqRaised, branch, store, other
+    case sleeps, wakeup, callback, rcu, preempted
   }
   public var kind: Kind
   public var cpu: Int

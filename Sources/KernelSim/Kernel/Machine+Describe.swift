@@ -11,6 +11,7 @@ extension Machine {
     switch s[ref].kind {
     case .task(let t): return "task \(program.tasks[t].name)"
     case .hardirq(let src): return "hardirq \(program.irqs[src].name)"
+    case .ipi: return "hardirq irq_work"
     case .softirq:
       let v = Int(s[ref].vector)
       return v >= 0 ? "softirq \(program.softirqs[v].name)" : "softirq"
@@ -27,6 +28,36 @@ extension Machine {
     guard let f = c.frames.last else { return nil }
     let code = program.functions[Int(f.function)].code
     return Int(f.pc) < code.count ? code[Int(f.pc)].location : nil
+  }
+
+  /// Contexts and tasks left waiting in a state where nothing can run.
+  public func stuckContexts(_ s: MachineState) -> [ContextRef] {
+    var refs = liveContexts(s)
+    for t in s.tasks.indices where s.cpu(of: .task(t)) == nil {
+      let parked = program.tasks[t].kthread && s.tasks[t].status == .sleeping && s.tasks[t].waitGP < 0
+      if s.tasks[t].status != .done && !parked { refs.append(.task(t)) }
+    }
+    return refs
+  }
+
+  /// "task x sleeps (state 2) in wait_for_completion", "task y spins on l", ...
+  public func stuckDescription(_ s: MachineState) -> [String] {
+    stuckContexts(s).map { r in
+      let c = s[r]
+      var text = describe(s, r)
+      if c.spinningOn >= 0 { text += " spins on \(program.locks[Int(c.spinningOn)].name)" }
+      if r.isTask {
+        let t = s.tasks[r.taskIndex]
+        switch t.status {
+        case .sleeping:
+          text += t.waitGP >= 0 ? " sleeps waiting for RCU grace period \(t.waitGP)" : " sleeps"
+          if let where_ = chainNames(c).last { text += " in \(where_)" }
+        case .ready(let cpu): text += cpu >= 0 ? " is runnable on cpu\(cpu) but never runs" : " never ran"
+        default: break
+        }
+      }
+      return text
+    }
   }
 
   func bug(_ kind: Bug.Kind, _ message: String, _ s: MachineState, _ ref: ContextRef, cpu: Int?,

@@ -27,6 +27,8 @@ extension Machine {
       case .blocked: return nil
       case .bug(let b): return b
       }
+      // The context left its CPU (it went to sleep): it resumes when picked again.
+      if ref.isTask, s.cpus[cpu].current != Int32(ref.taskIndex) { return nil }
     default:
       if let bug = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return bug }
     }
@@ -110,6 +112,27 @@ extension Machine {
       if finished.result >= 0, !s[ref].frames.isEmpty {
         s[ref].frames[s[ref].frames.count - 1].locals[Int(finished.result)] = value
       }
+    case .callIndirect(let fnExpr, let args):
+      var values: [Int] = []
+      for a in [fnExpr] + args {
+        switch evaluate(a, in: s, ref, cpu: cpu) {
+        case .success(let v): values.append(v)
+        case .failure(let b): return b
+        }
+      }
+      let function = values.removeFirst()
+      guard function >= 0 && function < program.functions.count,
+            program.functions[function].parameterCount == values.count else {
+        return bug(.invalidContext, "call through a bad function pointer (\(function))", s, ref, cpu: cpu, at: instr.location)
+      }
+      if s[ref].frames.count >= 64 {
+        return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
+      }
+      s[ref].frames[top].pc += 1
+      advancePC = false
+      var locals = Array(repeating: 0, count: program.functions[function].localCount)
+      for (i, v) in values.enumerated() { locals[i] = v }
+      s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: -1))
     case .either, .primitive:
       break  // handled by run()
     }
@@ -201,6 +224,19 @@ extension Machine {
       }
     case .query(let q):
       return .success(query(q, s, ref, cpu: cpu))
+    case .containerOf(let p, let structName, let field):
+      switch evaluate(p, in: s, ref, cpu: cpu) {
+      case .success(let id):
+        guard id > 0 && id < program.objects.count else {
+          return .failure(bug(.assertion, "container_of(NULL)", s, ref, cpu: cpu, at: nil))
+        }
+        let o = program.objects[id]
+        guard o.parent >= 0, o.parentField == field, program.objects[o.parent].structName == structName else {
+          return .failure(bug(.assertion, "container_of(\(o.name), struct \(structName), ...): not inside a struct \(structName) at that field", s, ref, cpu: cpu, at: nil))
+        }
+        return .success(o.parent)
+      case .failure(let b): return .failure(b)
+      }
     }
   }
 }

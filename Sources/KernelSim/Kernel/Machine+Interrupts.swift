@@ -26,12 +26,13 @@ extension Machine {
   }
 
   func hardirqExit(_ s: inout MachineState, source: Int, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
-    let name = program.functions[program.irqs[source].handler].name
+    let srcName = source >= 0 ? program.irqs[source].name : "IRQ_WORK_VECTOR"
+    let name = program.functions[source >= 0 ? program.irqs[source].handler : (program.ipiHandler ?? 0)].name
     if s[ref].irqsOff == false {
-      return bug(.invalidContext, "irq \(program.irqs[source].name) handler \(name) enabled interrupts", s, ref, cpu: cpu, at: nil)
+      return bug(.invalidContext, "irq \(srcName) handler \(name) enabled interrupts", s, ref, cpu: cpu, at: nil)
     }
     if let b = checkBalanced(s, ref, cpu: cpu, what: "hardirq handler \(name) returned", irqsOffExpected: true) { return b }
-    record(&log, s, .irqExit, ref, cpu: cpu, at: nil, "irq_exit()", "hardirq \(program.irqs[source].name) returns")
+    record(&log, s, .irqExit, ref, cpu: cpu, at: nil, "irq_exit()", "hardirq \(srcName) returns")
     s.cpus[cpu].stack.removeLast()
     if !inInterrupt(s, cpu: cpu) && s.cpus[cpu].softirqPending != 0 {
       return softirqStart(&s, cpu: cpu, log: &log)

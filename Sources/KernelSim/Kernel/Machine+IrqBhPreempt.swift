@@ -12,7 +12,7 @@ extension Machine {
   func query(_ q: CExpr.Query, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Int {
     let stack = s.cpus[cpu].stack
     let taskBH = s.cpus[cpu].current >= 0 ? s.tasks[Int(s.cpus[cpu].current)].context.bh : 0
-    let inHard = stack.contains { if case .hardirq = $0.kind { return true } else { return false } }
+    let inHard = stack.contains { if case .softirq = $0.kind { return false } else { return true } }
     let serving = stack.contains { $0.kind == .softirq }
     switch q {
     case .smpProcessorId: return cpu
@@ -25,6 +25,8 @@ extension Machine {
     case .preemptible:
       let c = s[ref]
       return ref.isTask && !c.irqsOff && c.preempt == 0 && c.bh == 0 ? 1 : 0
+    case .current:
+      return currentTaskObject(s, cpu: cpu)
     }
   }
 
@@ -80,6 +82,17 @@ extension Machine {
       }
     case .relax:
       record(&log, s, .other, ref, cpu: cpu, at: loc, "\(name)()", "")
+    case .atomic(let op):
+      return atomicOp(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
+    case .list(let op):
+      return listOp(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
+    case .sched(let op):
+      return sched(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
+    case .rcu(let op):
+      return rcu(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
+    case .irqWorkRaise:
+      s.cpus[cpu].ipiPending = true
+      record(&log, s, .other, ref, cpu: cpu, at: loc, "arch_irq_work_raise()", "self-IPI pending on cpu\(cpu)")
     }
     return .done
   }

@@ -1,14 +1,20 @@
 /// Tasks: picked by an idle CPU, run in process context, and checked when they exit.
 /// (The full scheduler with sleep, wakeup and preemption builds on this.)
 extension Machine {
+  /// `cpu` picks runnable `task`: it starts, or resumes after the `schedule()` it slept in.
   func startTask(_ s: inout MachineState, task: Int, cpu: Int, log: inout EventLog?) -> Bug? {
     let entry = program.tasks[task].entry
     s.tasks[task].status = .running(cpu: cpu)
-    s.tasks[task].context.frames = [Frame(function: Int32(entry), pc: 0,
-                                          locals: Array(repeating: 0, count: program.functions[entry].localCount), result: -1)]
+    s.tasks[task].cpu = Int8(cpu)
+    s.tasks[task].onRQ = true
+    let fresh = s.tasks[task].context.frames.isEmpty
+    if fresh {
+      s.tasks[task].context.frames = [Frame(function: Int32(entry), pc: 0,
+                                            locals: Array(repeating: 0, count: program.functions[entry].localCount), result: -1)]
+    }
     s.cpus[cpu].current = Int32(task)
-    record(&log, s, .taskStart, .task(task), cpu: cpu, at: program.functions[entry].location,
-           "schedule()", "picks task \(program.tasks[task].name)")
+    record(&log, s, .taskStart, .task(task), cpu: cpu, at: fresh ? program.functions[entry].location : location(s.tasks[task].context),
+           "schedule()", "\(fresh ? "picks" : "switches to") task \(program.tasks[task].name)")
     return advance(&s, .task(task), cpu: cpu, log: &log)
   }
 
@@ -23,6 +29,8 @@ extension Machine {
       return nil
     case .hardirq(let src):
       return hardirqExit(&s, source: src, ref, cpu: cpu, log: &log)
+    case .ipi:
+      return hardirqExit(&s, source: -1, ref, cpu: cpu, log: &log)
     case .softirq:
       return softirqActionDone(&s, ref, cpu: cpu, log: &log)
     }

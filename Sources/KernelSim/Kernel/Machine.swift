@@ -16,19 +16,35 @@ public struct Machine: Sendable {
 
   /// - Parameter irqBound: when set, every interrupt source fires at most this often (overriding
   ///   per-source `fires N`); otherwise each source's own bound, default 1.
-  public init(program: Program, irqBound: Int? = nil) {
+  /// Preemptions the explorer may inject per run.
+  public let preemptions: Int
+
+  public init(program: Program, irqBound: Int? = nil, preemptions: Int? = nil) {
     self.program = program
     self.fires = program.irqs.map { irqBound ?? $0.fires ?? 1 }
+    self.preemptions = preemptions ?? program.preemptions
   }
 
   public func initialState() -> MachineState {
-    let tasks = program.tasks.map { t in
-      TaskState(status: .ready, context: Context(kind: .task(0), frames: [], irqsOff: false))
+    let tasks = program.tasks.enumerated().map { (i, t) -> TaskState in
+      var ts = TaskState(status: .ready(cpu: t.cpu ?? -1), context: Context(kind: .task(i), frames: [], irqsOff: false))
+      ts.cpu = Int8(t.cpu ?? 0)
+      if t.kthread {
+        // A kthread has already run into its idle wait: asleep, to start its entry when woken.
+        var locals = Array(repeating: 0, count: program.functions[t.entry].localCount)
+        for (k, v) in t.arguments.enumerated() { locals[k] = v }
+        ts.context.frames = [Frame(function: Int32(t.entry), pc: 0, locals: locals, result: -1)]
+        ts.status = .sleeping
+        ts.state = 2
+        ts.onRQ = false
+      }
+      return ts
     }
     var s = MachineState(cpus: Array(repeating: CPUState(), count: program.cpuCount), tasks: tasks,
                          locks: Array(repeating: LockState(), count: program.locks.count),
                          globals: program.globals.map(\.initial), firesLeft: fires.map { Int16($0) })
-    for i in s.tasks.indices { s.tasks[i].context.kind = .task(i) }
+    s.lists = Array(repeating: [], count: program.lists.count)
+    s.preemptionsLeft = Int8(clamping: preemptions)
     return s
   }
 
@@ -47,34 +63,44 @@ public struct Machine: Sendable {
         } else {
           choices.append(.run(cpu: cpu, branch: 0))
         }
+        if canPreempt(s, cpu: cpu) { choices.append(.preempt(cpu: cpu)) }
       } else {
-        for (t, task) in s.tasks.enumerated() where task.status == .ready {
-          if program.tasks[t].cpu == nil || program.tasks[t].cpu == cpu { choices.append(.pick(cpu: cpu, task: t)) }
-        }
+        for t in s.tasks.indices where isPickable(s, task: t, cpu: cpu) { choices.append(.pick(cpu: cpu, task: t)) }
       }
     }
     for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 && irqCanArrive(s, source: i, cpu: src.cpu) {
       choices.append(.irq(source: i))
     }
+    for cpu in 0..<program.cpuCount where ipiCanArrive(s, cpu: cpu) { choices.append(.ipi(cpu: cpu)) }
     return choices
   }
 
   /// Takes `choice` in `s`. Returns a bug when the step commits one (the state is then the
   /// state at the bug and should not be explored further).
   public func step(_ s: inout MachineState, _ choice: Choice, log: inout EventLog?) -> Bug? {
+    let bug: Bug?
     switch choice {
     case .run(let cpu, let branch):
       guard let top = s.top(of: cpu) else { return nil }
-      return run(&s, top, cpu: cpu, branch: branch, log: &log)
+      bug = run(&s, top, cpu: cpu, branch: branch, log: &log)
     case .irq(let source):
-      return hardirqEnter(&s, source: source, log: &log)
+      bug = hardirqEnter(&s, source: source, log: &log)
     case .pick(let cpu, let task):
-      return startTask(&s, task: task, cpu: cpu, log: &log)
+      bug = startTask(&s, task: task, cpu: cpu, log: &log)
+    case .ipi(let cpu):
+      bug = ipiEnter(&s, cpu: cpu, log: &log)
+    case .preempt(let cpu):
+      bug = preempt(&s, cpu: cpu, log: &log)
     }
+    rcuAfterStep(&s)
+    return bug
   }
 
-  /// True when every task has finished and no interrupt context is left on any CPU.
+  /// True when every task has finished (kthreads: parked asleep) and no interrupt context is
+  /// left on any CPU.
   public func isFinished(_ s: MachineState) -> Bool {
-    s.tasks.allSatisfy { $0.status == .done } && s.cpus.allSatisfy { $0.stack.isEmpty }
+    s.tasks.indices.allSatisfy { t in
+      program.tasks[t].kthread ? (s.tasks[t].status == .sleeping && s.tasks[t].waitGP < 0) : s.tasks[t].status == .done
+    } && s.cpus.allSatisfy { $0.stack.isEmpty }
   }
 }

@@ -19,6 +19,8 @@ public enum ContextKind: Hashable, Sendable {
   case task(Int)
   /// A hardirq handler for interrupt source `source`.
   case hardirq(Int)
+  /// The irq_work self-IPI handler (a hardirq).
+  case ipi
   /// `__do_softirq` running on a CPU.
   case softirq
 }
@@ -45,6 +47,8 @@ public struct Context: Hashable, Sendable {
   /// local `pending`), and how many times the pending mask was re-read.
   public var batch: UInt32 = 0
   public var restarts: Int8 = 0
+  /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
+  public var rcuDepth: Int8 = 0
 
   public init(kind: ContextKind, frames: [Frame], irqsOff: Bool) {
     self.kind = kind
@@ -54,16 +58,26 @@ public struct Context: Hashable, Sendable {
 }
 
 public enum TaskStatus: Hashable, Sendable {
-  /// Not yet picked by a CPU.
-  case ready
+  /// On a runqueue, waiting for its CPU to pick it (-1: not yet placed; any allowed CPU may).
+  case ready(cpu: Int)
   /// The bottom context of this CPU.
   case running(cpu: Int)
+  /// Off every runqueue until something wakes it.
+  case sleeping
   case done
 }
 
 public struct TaskState: Hashable, Sendable {
   public var status: TaskStatus
   public var context: Context
+  /// `p->__state`: TASK_RUNNING (0), TASK_INTERRUPTIBLE (1), TASK_UNINTERRUPTIBLE (2).
+  public var state: Int32 = 0
+  /// `p->on_rq`: queued on (or running from) a runqueue.
+  public var onRQ: Bool = true
+  /// `task_cpu(p)`: the CPU it last ran on or was woken to.
+  public var cpu: Int8 = 0
+  /// Sleeping in `synchronize_rcu()` until grace period number `waitGP` has completed (-1: not).
+  public var waitGP: Int16 = -1
 }
 
 public struct CPUState: Hashable, Sendable {
@@ -73,6 +87,27 @@ public struct CPUState: Hashable, Sendable {
   public var stack: [Context] = []
   /// `local_softirq_pending()`: one bit per declared vector.
   public var softirqPending: UInt32 = 0
+  /// The irq_work self-IPI is raised and not yet delivered.
+  public var ipiPending = false
+  /// RCU callbacks queued on this CPU: the rcu_head object and the grace period it needs.
+  public var rcuCallbacks: [RCUCallback] = []
+}
+
+public struct RCUCallback: Hashable, Sendable {
+  public var head: Int32
+  /// The callback may run once `gpSeq` reaches this.
+  public var gp: Int16
+}
+
+/// The RCU grace-period machine, abstracted from kernel/rcu/tree.c: grace periods are numbered,
+/// one is in progress at a time, and it ends once every CPU has reported a quiescent state and
+/// no task preempted or blocked inside an `rcu_read_lock()` section remains.
+public struct RCUState: Hashable, Sendable {
+  /// Completed grace periods.
+  public var gpSeq: Int16 = 0
+  public var gpActive = false
+  /// CPUs that have not yet reported a quiescent state for the grace period in progress.
+  public var qsNeeded: UInt16 = 0
 }
 
 public struct LockState: Hashable, Sendable {
@@ -91,6 +126,11 @@ public struct MachineState: Hashable, Sendable {
   public var globals: [Int]
   /// Remaining firings per interrupt source.
   public var firesLeft: [Int16]
+  /// Native list_head contents (object ids, FIFO order).
+  public var lists: [[Int32]] = []
+  public var rcu = RCUState()
+  /// Preemptions the explorer may still inject.
+  public var preemptionsLeft: Int8 = 0
 
   /// The context `ref` names; it must exist.
   public subscript(ref: ContextRef) -> Context {

@@ -8,6 +8,9 @@ public struct WaitEdge: Hashable, Sendable {
     case spinsOn(lock: Int, mode: LockMode)
     /// X is below Y on the same CPU: Y must finish before X runs again.
     case interruptedBy
+    /// X sleeps in synchronize_rcu(): the grace period needs Y (a task blocked inside
+    /// rcu_read_lock(), or the running context of a CPU that has not passed a quiescent state).
+    case gracePeriod
   }
   public var from: ContextRef
   public var to: ContextRef
@@ -34,7 +37,21 @@ extension Machine {
       }
     }
     if let up = s.above(ref) { edges.append(WaitEdge(from: ref, to: up, reason: .interruptedBy)) }
+    if ref.isTask, s.tasks[ref.taskIndex].waitGP >= 0 {
+      for t in rcuBlockedReaders(s) { edges.append(WaitEdge(from: ref, to: .task(t), reason: .gracePeriod)) }
+      for cpu in s.cpus.indices where s.rcu.qsNeeded & (1 << UInt16(cpu)) != 0 {
+        if let top = s.top(of: cpu) { edges.append(WaitEdge(from: ref, to: top, reason: .gracePeriod)) }
+      }
+    }
     return edges
+  }
+
+  /// Every task (on a CPU or not) that waits for something, plus interrupt contexts.
+  func graphNodes(_ s: MachineState) -> [ContextRef] {
+    var refs = liveContexts(s)
+    for t in s.tasks.indices where s.tasks[t].waitGP >= 0 && s.cpu(of: .task(t)) == nil { refs.append(.task(t)) }
+    for t in rcuBlockedReaders(s) where s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) { refs.append(.task(t)) }
+    return refs
   }
 
   /// Every context that exists in `s` (tasks on a CPU, then interrupt contexts).
@@ -46,6 +63,7 @@ extension Machine {
 
   /// Whether any context spins: a cheap pre-check before building the graph.
   func anyoneBlocked(_ s: MachineState) -> Bool {
+    if s.tasks.contains(where: { $0.waitGP >= 0 }) { return true }
     for cpu in s.cpus.indices {
       for r in s.chain(of: cpu) where s[r].spinningOn >= 0 { return true }
     }
@@ -56,7 +74,7 @@ extension Machine {
   /// edges around it, starting at its smallest context. Nil when there is none.
   public func findCycle(_ s: MachineState) -> [WaitEdge]? {
     guard anyoneBlocked(s) else { return nil }
-    let nodes = liveContexts(s).sorted()
+    let nodes = graphNodes(s).sorted()
     var color: [ContextRef: Int] = [:]   // 1 on stack, 2 done
     var path: [WaitEdge] = []
     func dfs(_ n: ContextRef) -> [WaitEdge]? {

@@ -31,6 +31,10 @@ public struct Expr: Sendable {
     /// `base.field` (arrow false) or `base->field` (arrow true).
     case member(Expr, String, arrow: Bool)
     case index(Expr, Expr)
+    /// A call through a function pointer: `rhp->func(rhp)`, `w->func(w)`.
+    case callValue(Expr, [Expr])
+    /// `container_of(ptr, struct T, member)`: the object whose field `member` `ptr` points to.
+    case containerOf(Expr, TypeRef, String)
   }
   public var kind: Kind
   public var location: SourceLocation
@@ -93,9 +97,16 @@ public struct GlobalDecl: Sendable {
   public var location: SourceLocation
 }
 
-/// `task NAME [on cpuN] { ... }`: a kernel task (process context) running the body.
+/// `task NAME [on cpuN] { ... }`: a kernel task (process context) running the body; or
+/// `kthread NAME [on cpuN | on each cpu] => entry;`: a kernel thread that starts asleep at the top
+/// of `entry` (it has already parked in its idle wait) until something wakes it.
 public struct TaskDecl: Sendable {
   public var name: String
+  public var kthread = false
+  /// `on each cpu`: one kthread per CPU, named NAME/0, NAME/1 ..., entry called with the CPU.
+  public var eachCPU = false
+  public var entry: String?
+  public var entryLocation: SourceLocation?
   /// The CPU it is pinned to; nil means any CPU may pick it.
   public var cpu: Int?
   public var cpuLocation: SourceLocation?
@@ -106,6 +117,8 @@ public struct TaskDecl: Sendable {
 /// `irq NAME on cpuN => handler [fires N];`: an interrupt source delivering to one CPU.
 public struct IrqDecl: Sendable {
   public var name: String
+  /// `on all`: one source per CPU, named NAME@cpuN.
+  public var allCPUs = false
   public var cpu: Int
   public var cpuLocation: SourceLocation
   public var handler: String
@@ -142,6 +155,8 @@ public struct SourceFile: Sendable {
   public var irqs: [IrqDecl] = []
   public var softirqs: [SoftirqDecl] = []
   public var expects: [ExpectDecl] = []
+  /// `preemptions N;`: how many preemptions the explorer may inject.
+  public var preemptions: (Int, SourceLocation)?
 
   public init(path: String) { self.path = path }
 }

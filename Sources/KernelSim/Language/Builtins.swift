@@ -4,7 +4,7 @@
 /// kinds to reject, for example, `spin_lock` on a `raw_spinlock_t` (the kernel would not compile
 /// it either) or `read_lock` on a `spinlock_t`.
 struct Builtin {
-  enum Argument {
+  enum Argument: Equatable {
     /// A pointer to a lock of this kind: `&x.lock` or a `spinlock_t *` value.
     case lock(LockKind)
     /// An integer lvalue the macro assigns (`flags` in `spin_lock_irqsave(&l, flags)`).
@@ -13,6 +13,14 @@ struct Builtin {
     case value
     /// A softirq vector name declared with `softirq NAME => handler;`.
     case softirqVector
+    /// `&head`: a pointer to a `struct list_head`.
+    case list
+    /// A pointer to any object (struct instance); NULL allowed.
+    case object
+    /// `&counter`: a pointer to an int variable or field.
+    case intPointer
+    /// A task: `struct task_struct *`.
+    case task
   }
   var primitive: Primitive
   var arguments: [Argument]
@@ -56,6 +64,40 @@ struct Builtin {
     t["BUG_ON"] = Builtin(primitive: .assertion(fatal: true), arguments: [.value], returns: .void)
     t["WARN_ON"] = Builtin(primitive: .assertion(fatal: false), arguments: [.value], returns: .void)
     t["cpu_relax"] = Builtin(primitive: .relax, arguments: [], returns: .void)
+    // Atomics (include/linux/atomic.h, bitops): one indivisible step each.
+    let voidPtr = ValueType.pointer(.object("*"))
+    let atomics: [(AtomicOp, [Argument], ValueType)] = [
+      (.testAndSetBit, [.value, .intPointer], .bool), (.testAndClearBit, [.value, .intPointer], .bool),
+      (.setBit, [.value, .intPointer], .void), (.clearBit, [.value, .intPointer], .void),
+      (.testBit, [.value, .intPointer], .bool), (.inc, [.intPointer], .void), (.dec, [.intPointer], .void),
+      (.decAndTest, [.intPointer], .bool), (.read, [.intPointer], .int), (.set, [.intPointer, .value], .void),
+      (.incReturn, [.intPointer], .int), (.xchg, [.intPointer, .value], .int),
+      (.cmpxchg, [.intPointer, .value, .value], .int),
+    ]
+    for (op, args, r) in atomics { t[op.rawValue] = Builtin(primitive: .atomic(op), arguments: args, returns: r) }
+    // include/linux/list.h, as ksim's native FIFO of object pointers.
+    let lists: [(ListOp, [Argument], ValueType)] = [
+      (.addTail, [.object, .list], .void), (.addHead, [.object, .list], .void), (.delInit, [.object, .list], .void),
+      (.empty, [.list], .bool), (.popFirst, [.list], voidPtr), (.first, [.list], voidPtr),
+    ]
+    for (op, args, r) in lists { t[op.rawValue] = Builtin(primitive: .list(op), arguments: args, returns: r) }
+    // kernel/sched/core.c: the native scheduler core the prelude's paths are written on.
+    let taskPtr = ValueType.pointer(.object("task_struct"))
+    _ = taskPtr
+    let sched: [(SchedOp, [Argument], ValueType)] = [
+      (.setCurrentState, [.value], .void), (.setCurrentStateRaw, [.value], .void), (.taskState, [.task], .int),
+      (.taskOnRQ, [.task], .bool), (.taskCPU, [.task], .int), (.selectTaskRQ, [.task], .int),
+      (.ttwuDoActivate, [.task, .value], .void), (.ttwuSetRunning, [.task], .void), (.deactivate, [], .void),
+      (.contextSwitch, [], .void),
+    ]
+    for (op, args, r) in sched { t[op.rawValue] = Builtin(primitive: .sched(op), arguments: args, returns: r) }
+    // kernel/rcu: read side and the grace-period machine.
+    let rcu: [(RCUOp, [Argument], ValueType)] = [
+      (.readLock, [], .void), (.readUnlock, [], .void), (.enqueue, [.object], .void), (.schedClockIrq, [], .void),
+      (.dequeueReady, [], voidPtr), (.waitGP, [], .void), (.readLockHeld, [], .bool),
+    ]
+    for (op, args, r) in rcu { t[op.rawValue] = Builtin(primitive: .rcu(op), arguments: args, returns: r) }
+    t["arch_irq_work_raise"] = Builtin(primitive: .irqWorkRaise, arguments: [], returns: .void)
     return t
   }()
 

@@ -10,6 +10,7 @@ public struct Checker {
     case scalar(slot: Int, type: ValueType)
     /// An array or per-CPU family: `count` elements of `element` starting at `base`.
     case family(base: Int, count: Int, element: ValueType, perCPU: Bool)
+    case list(id: Int)
   }
 
   struct StructInfo {
@@ -32,7 +33,9 @@ public struct Checker {
   var softirqIndex: [String: Int] = [:]
 
   var locks: [LockInstance] = []
-  var objects: [ObjectInstance] = []
+  /// Object 0 is NULL, so a zero pointer never names a real object.
+  var objects: [ObjectInstance] = [ObjectInstance(name: "NULL", structName: "", fieldSlots: [])]
+  var lists: [String] = []
   var slots: [GlobalSlot] = []
   var compiled: [CompiledFunction] = []
 
@@ -61,11 +64,38 @@ public struct Checker {
     for f in files { for s in f.structs { declareStruct(s) } }
     for s in structs.keys.sorted() { resolveStructFields(s) }
     for f in files { for g in f.globals { declareGlobal(g, cpuCount: cpuCount) } }
-    for (i, v) in scenario.softirqs.enumerated() {
+    let allSoftirqs = files.flatMap(\.softirqs)
+    for (i, v) in allSoftirqs.enumerated() {
       if softirqIndex[v.name] != nil {
         diagnostics.error(.duplicateName, at: v.location, "softirq vector '\(v.name)' is declared twice")
       }
       softirqIndex[v.name] = i
+    }
+    // Tasks and kthreads of every file, expanded per CPU, each with its task_struct object.
+    var taskDecls: [(decl: TaskDecl, name: String, cpu: Int?, argument: Int?)] = []
+    for f in files {
+      for t in f.tasks {
+        if t.eachCPU {
+          let base = objects.count
+          for c in 0..<cpuCount { taskDecls.append((t, "\(t.name)/\(c)", c, c)) }
+          if structs["task_struct"] != nil {
+            for (_, name, _, _) in taskDecls.suffix(cpuCount) { objects.append(ObjectInstance(name: name, structName: "task_struct", fieldSlots: [])) }
+            for i in 0..<cpuCount { fillObject(base + i, path: "\(t.name)/\(i)") }
+            globalsByName[t.name] = .family(base: base, count: cpuCount, element: .object("task_struct"), perCPU: false)
+          }
+        } else {
+          taskDecls.append((t, t.name, t.cpu, nil))
+          if structs["task_struct"] != nil {
+            if globalsByName[t.name] != nil {
+              diagnostics.error(.duplicateName, at: t.location, "'\(t.name)' is already declared")
+            }
+            let id = objects.count
+            objects.append(ObjectInstance(name: t.name, structName: "task_struct", fieldSlots: []))
+            fillObject(id, path: t.name)
+            globalsByName[t.name] = .object(id: id, structName: "task_struct")
+          }
+        }
+      }
     }
     var allFunctions: [FunctionDecl] = []
     for f in files { allFunctions += f.functions }
@@ -79,21 +109,47 @@ public struct Checker {
     }
     var tasks: [TaskInfo] = []
     var taskNames = Set<String>()
-    for t in scenario.tasks {
-      if !taskNames.insert(t.name).inserted {
-        diagnostics.error(.duplicateName, at: t.location, "task '\(t.name)' is declared twice")
+    for (t, name, cpu, argument) in taskDecls {
+      if !taskNames.insert(name).inserted {
+        diagnostics.error(.duplicateName, at: t.location, "task '\(name)' is declared twice")
       }
-      if let cpu = t.cpu, cpu >= cpuCount, let loc = t.cpuLocation {
-        diagnostics.error(.invalidDeclaration, at: loc, "task '\(t.name)' is pinned to cpu\(cpu), but the scenario has \(cpuCount) CPU\(cpuCount == 1 ? "" : "s") (cpu0..cpu\(cpuCount - 1))")
+      if let cpu, cpu >= cpuCount, let loc = t.cpuLocation {
+        diagnostics.error(.invalidDeclaration, at: loc, "task '\(name)' is pinned to cpu\(cpu), but the scenario has \(cpuCount) CPU\(cpuCount == 1 ? "" : "s") (cpu0..cpu\(cpuCount - 1))")
       }
-      let decl = FunctionDecl(name: t.name, returnType: TypeRef(base: "void", pointerDepth: 0, location: t.location),
-                              parameters: [], body: t.body, location: t.location)
-      let index = compiled.count
-      compiled.append(compileFunction(decl, returnType: .void, parameterTypes: [], entryPoint: true))
-      tasks.append(TaskInfo(name: t.name, cpu: t.cpu, entry: index))
+      var info: TaskInfo
+      if t.kthread, let entry = t.entry {
+        guard let sig = functionsByName[entry] else {
+          diagnostics.error(.unknownName, at: t.entryLocation ?? t.location, "unknown function '\(entry)' named as kthread entry")
+          continue
+        }
+        let want = argument == nil ? 0 : 1
+        if sig.parameterTypes.count != want || (want == 1 && sig.parameterTypes[0] != .int) {
+          diagnostics.error(.wrongArgument, at: t.entryLocation ?? t.location, "kthread entry '\(entry)' must take \(want == 1 ? "the CPU (int cpu)" : "no arguments")")
+        }
+        info = TaskInfo(name: name, cpu: cpu, entry: sig.index, kthread: true, arguments: argument.map { [$0] } ?? [])
+      } else {
+        let decl = FunctionDecl(name: name, returnType: TypeRef(base: "void", pointerDepth: 0, location: t.location),
+                                parameters: [], body: t.body, location: t.location)
+        let index = compiled.count
+        compiled.append(compileFunction(decl, returnType: .void, parameterTypes: [], entryPoint: true))
+        info = TaskInfo(name: name, cpu: cpu, entry: index)
+      }
+      if case .object(let id, _)? = globalsByName[name] { info.object = id }
+      if case .family(let base, _, _, _)? = globalsByName[t.name], let c = argument { info.object = base + c }
+      tasks.append(info)
     }
     var irqs: [IrqSource] = []
-    for q in scenario.irqs {
+    var irqDecls: [IrqDecl] = []
+    for q in files.flatMap(\.irqs) {
+      guard q.allCPUs else { irqDecls.append(q); continue }
+      for c in 0..<cpuCount {
+        var one = q
+        one.name = "\(q.name)@cpu\(c)"
+        one.cpu = c
+        irqDecls.append(one)
+      }
+    }
+    for q in irqDecls {
       if irqs.contains(where: { $0.name == q.name }) {
         diagnostics.error(.duplicateName, at: q.location, "interrupt source '\(q.name)' is declared twice")
       }
@@ -107,7 +163,7 @@ public struct Checker {
       irqs.append(IrqSource(name: q.name, cpu: q.cpu, handler: h ?? 0, fires: q.fires))
     }
     var softirqs: [SoftirqVector] = []
-    for v in scenario.softirqs {
+    for v in allSoftirqs {
       let h = handlerFunction(v.handler, at: v.handlerLocation, role: "softirq action")
       softirqs.append(SoftirqVector(name: v.name, handler: h ?? 0))
     }
@@ -130,9 +186,17 @@ public struct Checker {
     if tasks.isEmpty && irqs.isEmpty {
       diagnostics.warning(.missingDeclaration, at: fileStart, "the scenario declares no task and no irq: nothing will run")
     }
-    return Program(path: scenario.path, title: scenario.title?.0 ?? scenario.path, cpuCount: cpuCount, locks: locks,
-                   objects: objects, globals: slots, functions: compiled, tasks: tasks, irqs: irqs,
-                   softirqs: softirqs, expectation: expectation)
+    var program = Program(path: scenario.path, title: scenario.title?.0 ?? scenario.path, cpuCount: cpuCount, locks: locks,
+                          objects: objects, globals: slots, functions: compiled, tasks: tasks, irqs: irqs,
+                          softirqs: softirqs, expectation: expectation)
+    program.lists = lists
+    program.ipiHandler = functionsByName["__sysvec_irq_work"]?.index
+    program.rcuSoftirq = softirqIndex["RCU_SOFTIRQ"]
+    if let (n, loc) = scenario.preemptions {
+      if n < 0 { diagnostics.error(.invalidDeclaration, at: loc, "preemptions must be ≥ 0") }
+      program.preemptions = max(0, n)
+    }
+    return program
   }
 
   mutating func handlerFunction(_ name: String, at loc: SourceLocation, role: String) -> Int? {
@@ -183,6 +247,8 @@ public struct Checker {
     case "spinlock_t": base = .lock(.spinlock)
     case "raw_spinlock_t": base = .lock(.rawSpinlock)
     case "rwlock_t": base = .lock(.rwlock)
+    case "func": base = .function
+    case "struct list_head": base = .list
     default:
       let name = String(t.base.dropFirst("struct ".count))
       guard structs[name] != nil else {
@@ -191,6 +257,7 @@ public struct Checker {
       }
       base = .object(name)
     }
+    if base == .void && t.pointerDepth > 0 { base = .object("*") }  // void *
     for _ in 0..<t.pointerDepth { base = .pointer(base) }
     return base
   }
@@ -231,6 +298,9 @@ public struct Checker {
       return
     }
     switch type {
+    case .list:
+      globalsByName[g.name] = .list(id: lists.count)
+      lists.append(g.name)
     case .lock(let k):
       globalsByName[g.name] = .lock(id: locks.count, kind: k)
       locks.append(LockInstance(name: g.name, className: g.name, kind: k))
@@ -257,9 +327,12 @@ public struct Checker {
         locks.append(LockInstance(name: fieldPath, className: "\(info.decl.name).\(f.name)", kind: k))
       case .object(let s):
         let sub = objects.count
-        objects.append(ObjectInstance(name: fieldPath, structName: s, fieldSlots: []))
+        objects.append(ObjectInstance(name: fieldPath, structName: s, fieldSlots: [], parent: id, parentField: i))
         fillObject(sub, path: fieldPath)
         fieldSlots.append(sub)
+      case .list:
+        fieldSlots.append(lists.count)
+        lists.append(fieldPath)
       default:
         fieldSlots.append(slots.count)
         slots.append(GlobalSlot(name: fieldPath, initial: 0))

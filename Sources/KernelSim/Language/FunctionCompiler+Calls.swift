@@ -2,6 +2,14 @@
 extension FunctionCompiler {
   mutating func compileCall(_ e: Expr, asStatement: Bool) -> Typed? {
     guard case .call(let callee, let args) = e.kind else { return nil }
+    if let slot = lookupLocal(callee), localTypes[slot] == .function {
+      guard asStatement else {
+        error(.wrongType, e.location, "a call through a function pointer has no value in ksim; call it as a statement")
+        return nil
+      }
+      compileIndirectCall(Expr(kind: .name(callee), location: e.location), args, at: e.location)
+      return Typed(expr: .constant(0), type: .void, lvalue: nil)
+    }
     if let q = Builtin.queries[callee] {
       if !args.isEmpty { error(.wrongArgument, e.location, "\(callee)() takes no arguments") }
       return Typed(expr: .query(q), type: q == .smpProcessorId ? .int : .bool, lvalue: nil)
@@ -110,6 +118,31 @@ extension FunctionCompiler {
       case .value:
         guard let v = rvalue(a, expecting: .int) else { return nil }
         compiled.append(v.expr)
+      case .list:
+        guard let t = expression(a), t.type == .pointer(.list) else {
+          error(.wrongArgument, a.location, "\(callee) expects a pointer to a struct list_head (write '&head')")
+          return nil
+        }
+        compiled.append(t.expr)
+      case .object, .task:
+        guard let t = expression(a) else { return nil }
+        let ok: Bool
+        switch t.type {
+        case .pointer(.object(let s)): ok = kind == .object || s == "task_struct" || s == "*"
+        case .int: ok = true  // NULL
+        default: ok = false
+        }
+        guard ok else {
+          error(.wrongArgument, a.location, "\(callee) expects \(kind == .task ? "a struct task_struct *" : "a pointer to an object"), found \(t.type)")
+          return nil
+        }
+        compiled.append(t.expr)
+      case .intPointer:
+        guard let t = expression(a), t.type == .pointer(.int) else {
+          error(.wrongArgument, a.location, "\(callee) expects a pointer to an int variable or field (write '&x')")
+          return nil
+        }
+        compiled.append(t.expr)
       case .softirqVector:
         guard case .name(let n) = a.kind, let idx = checker.softirqIndex[n] else {
           let known = checker.softirqIndex.keys.sorted().joined(separator: ", ")

@@ -80,7 +80,9 @@ struct FunctionCompiler {
       let slot = declareLocal(n, type: t, at: nloc)
       emit(.setLocal(slot, value), at: s.location, visible: value.readsShared)
     case .expression(let e):
-      if case .call = e.kind { _ = compileCall(e, asStatement: true) } else {
+      if case .callValue(let f, let args) = e.kind {
+        compileIndirectCall(f, args, at: e.location)
+      } else if case .call = e.kind { _ = compileCall(e, asStatement: true) } else {
         error(.wrongType, e.location, "expression statement has no effect (expected a call or an assignment)")
       }
     case .assign(let targetExpr, let op, let valueExpr):
@@ -185,7 +187,8 @@ struct FunctionCompiler {
     if have == want { return true }
     switch (have, want) {
     case (.int, .bool), (.bool, .int): return true
-    case (.int, .pointer): return true   // NULL / 0
+    case (.int, .pointer), (.int, .function): return true   // NULL / 0
+    case (.pointer(.object("*")), .pointer(.object)), (.pointer(.object), .pointer(.object("*"))): return true
     default: return false
     }
   }
@@ -201,7 +204,12 @@ struct FunctionCompiler {
     case .unary(.addressOf, let inner):
       guard let t = expression(inner) else { return nil }
       switch t.type {
-      case .lock, .object: return Typed(expr: t.expr, type: .pointer(t.type), lvalue: nil)
+      case .lock, .object, .list: return Typed(expr: t.expr, type: .pointer(t.type), lvalue: nil)
+      case .int, .bool, .function, .pointer:
+        // &counter: the slot of a global int (for atomics and bitops).
+        if case .global(let slot)? = t.lvalue { return Typed(expr: slot, type: .pointer(.int), lvalue: nil) }
+        error(.wrongType, e.location, "cannot take the address of a local: only globals and fields have addresses")
+        return nil
       default:
         error(.wrongType, e.location, "cannot take the address of a \(t.type) (only locks and objects have addresses in ksim)")
         return nil
@@ -234,6 +242,23 @@ struct FunctionCompiler {
       return Typed(expr: .conditional(tc, ta.expr, tb.expr), type: ta.type, lvalue: nil)
     case .call:
       return compileCall(e, asStatement: false)
+    case .callValue:
+      error(.wrongType, e.location, "a call through a function pointer has no value in ksim; call it as a statement")
+      return nil
+    case .containerOf(let ptr, let tr, let member):
+      guard let p = expression(ptr), case .pointer = p.type else {
+        error(.wrongType, ptr.location, "container_of needs a pointer")
+        return nil
+      }
+      guard let t = checker.resolveType(tr), case .object(let s) = t, let info = checker.structs[s] else {
+        error(.wrongType, tr.location, "container_of needs a struct type")
+        return nil
+      }
+      guard let fi = info.fieldIndex[member] else {
+        error(.unknownName, e.location, "struct \(s) has no field '\(member)'")
+        return nil
+      }
+      return Typed(expr: .containerOf(p.expr, structName: s, field: fi), type: .pointer(.object(s)), lvalue: nil)
     case .member(let base, let field, let arrow):
       guard var b = expression(base) else { return nil }
       if arrow {
@@ -273,11 +298,36 @@ struct FunctionCompiler {
     return Typed(expr: el, type: element, lvalue: nil)
   }
 
+  mutating func compileIndirectCall(_ f: Expr, _ args: [Expr], at loc: SourceLocation) {
+    guard let fn = expression(f) else { return }
+    guard fn.type == .function else {
+      error(.wrongType, f.location, "only a function pointer can be called, this is a \(fn.type)")
+      return
+    }
+    var compiled: [CExpr] = []
+    for a in args {
+      guard let v = expression(a) else { return }
+      guard v.type.isScalar else {
+        error(.wrongArgument, a.location, "pass a pointer or an int, not a \(v.type)")
+        return
+      }
+      compiled.append(v.expr)
+    }
+    emit(.callIndirect(fn.expr, arguments: compiled), at: loc, visible: fn.expr.readsShared || compiled.contains { $0.readsShared })
+  }
+
   mutating func name(_ n: String, at loc: SourceLocation) -> Typed? {
     if let slot = lookupLocal(n) {
       return Typed(expr: .local(slot), type: localTypes[slot], lvalue: .local(slot))
     }
+    if n == "current" {
+      return Typed(expr: .query(.current), type: .pointer(.object("task_struct")), lvalue: nil)
+    }
+    if checker.globalsByName[n] == nil, let sig = checker.functionsByName[n] {
+      return Typed(expr: .constant(sig.index), type: .function, lvalue: nil)
+    }
     switch checker.globalsByName[n] {
+    case .list(let id)?: return Typed(expr: .constant(id), type: .list, lvalue: nil)
     case .lock(let id, let k)?: return Typed(expr: .constant(id), type: .lock(k), lvalue: nil)
     case .object(let id, let s)?: return Typed(expr: .constant(id), type: .object(s), lvalue: nil)
     case .scalar(let slot, let t)?: return Typed(expr: .global(slot), type: t, lvalue: .global(.constant(slot)))
@@ -299,6 +349,8 @@ struct FunctionCompiler {
     case .call(let n, let args):
       return Builtin.queries[n] == nil || args.contains(where: containsCall)
     case .integer, .name: return false
+    case .callValue: return true
+    case .containerOf(let a, _, _): return containsCall(a)
     case .unary(_, let a): return containsCall(a)
     case .binary(_, let a, let b), .index(let a, let b): return containsCall(a) || containsCall(b)
     case .conditional(let a, let b, let c): return containsCall(a) || containsCall(b) || containsCall(c)

@@ -101,7 +101,7 @@ public struct Parser {
   }
 
   private static let declarationWords: Set<String> = [
-    "task", "irq", "softirq", "expect", "scenario", "cpus", "DEFINE_PER_CPU",
+    "task", "kthread", "irq", "softirq", "expect", "scenario", "cpus", "DEFINE_PER_CPU",
   ]
 
   private func startsDeclaration() -> Bool {
@@ -122,12 +122,16 @@ public struct Parser {
   static let simpleTypeWords: Set<String> = [
     "void", "bool", "_Bool", "spinlock_t", "raw_spinlock_t", "rwlock_t",
   ]
+  /// Callback types: all are "a function" to ksim (called with whatever arguments the call passes).
+  static let functionTypeWords: Set<String> = [
+    "work_func_t", "rcu_callback_t", "timer_fn_t", "irq_work_func_t", "smp_call_func_t", "func_t",
+  ]
 
   private func startsType(at offset: Int = 0) -> Bool {
     let t = peek(offset)
     guard t.kind == .identifier else { return false }
     return Parser.integerWords.contains(t.text) || Parser.simpleTypeWords.contains(t.text)
-      || t.text == "struct" || Parser.qualifierWords.contains(t.text)
+      || Parser.functionTypeWords.contains(t.text) || t.text == "struct" || Parser.qualifierWords.contains(t.text)
   }
 
   private mutating func skipQualifiers() {
@@ -148,6 +152,9 @@ public struct Parser {
     } else if current.kind == .identifier && Parser.simpleTypeWords.contains(current.text) {
       base = advance().text
       if base == "_Bool" { base = "bool" }
+    } else if current.kind == .identifier && Parser.functionTypeWords.contains(current.text) {
+      pos += 1
+      base = "func"
     } else {
       throw fail("expected a type, found \(current.display)")
     }
@@ -177,8 +184,15 @@ public struct Parser {
       let n = try integer("the number of CPUs after 'cpus'")
       file.cpus = (n.intValue, n.location)
       try expect(";", "after the CPU count")
+    case "preemptions":
+      pos += 1
+      let n = try integer("the number of preemptions after 'preemptions'")
+      file.preemptions = (n.intValue, n.location)
+      try expect(";", "after the preemption bound")
     case "task":
       try taskDecl()
+    case "kthread":
+      try kthreadDecl()
     case "irq":
       try irqDecl()
     case "softirq":
@@ -286,17 +300,43 @@ public struct Parser {
     _ = name
   }
 
+  private mutating func kthreadDecl() throws {
+    let start = advance().location
+    let name = try identifier("a kthread name after 'kthread'")
+    var cpu: (Int, SourceLocation)?
+    var each = false
+    if acceptWord("on") {
+      if acceptWord("each") {
+        guard acceptWord("cpu") else { throw fail("expected 'cpu' after 'on each', found \(current.display)") }
+        each = true
+      } else {
+        cpu = try cpuName("after 'on'")
+      }
+    }
+    try expect("=>", "before the kthread's entry function")
+    let entry = try identifier("an entry function name after '=>'")
+    try expect(";", "after the kthread declaration")
+    var t = TaskDecl(name: name.text, cpu: cpu?.0, cpuLocation: cpu?.1, body: [], location: start)
+    t.kthread = true
+    t.eachCPU = each
+    t.entry = entry.text
+    t.entryLocation = entry.location
+    file.tasks.append(t)
+  }
+
   private mutating func irqDecl() throws {
     let start = advance().location
     let name = try identifier("an interrupt source name after 'irq'")
-    guard acceptWord("on") else { throw fail("expected 'on cpuN' after the interrupt name, found \(current.display)") }
-    let cpu = try cpuName("after 'on'")
+    guard acceptWord("on") else { throw fail("expected 'on cpuN' or 'on all' after the interrupt name, found \(current.display)") }
+    let allLocation = current.location
+    let all = acceptWord("all")
+    let cpu = all ? (0, allLocation) : try cpuName("after 'on'")
     try expect("=>", "before the handler name")
     let handler = try identifier("a handler function name after '=>'")
     var fires: Int?
     if acceptWord("fires") { fires = try integer("a firing bound after 'fires'").intValue }
     try expect(";", "after the irq declaration")
-    file.irqs.append(IrqDecl(name: name.text, cpu: cpu.0, cpuLocation: cpu.1, handler: handler.text,
+    file.irqs.append(IrqDecl(name: name.text, allCPUs: all, cpu: cpu.0, cpuLocation: cpu.1, handler: handler.text,
                              handlerLocation: handler.location, fires: fires, location: start))
   }
 
@@ -487,6 +527,13 @@ public struct Parser {
         let i = try expression()
         try expect("]", "to close the index")
         e = Expr(kind: .index(e, i), location: loc)
+      } else if accept("(") {
+        var args: [Expr] = []
+        if !current.is(")") {
+          repeat { args.append(try expression()) } while accept(",")
+        }
+        try expect(")", "to close the argument list")
+        e = Expr(kind: .callValue(e, args), location: loc)
       } else {
         return e
       }
@@ -503,6 +550,15 @@ public struct Parser {
       pos += 1
       if t.text == "true" { return Expr(kind: .integer(1), location: t.location) }
       if t.text == "false" || t.text == "NULL" { return Expr(kind: .integer(0), location: t.location) }
+      if t.text == "container_of" && accept("(") {
+        let ptr = try expression()
+        try expect(",", "after the pointer in container_of")
+        let type = try parseType()
+        try expect(",", "after the type in container_of")
+        let member = try identifier("a member name in container_of")
+        try expect(")", "to close container_of")
+        return Expr(kind: .containerOf(ptr, type, member.text), location: t.location)
+      }
       if accept("(") {
         var args: [Expr] = []
         if !current.is(")") {

@@ -24,8 +24,12 @@ public struct LockInstance: Sendable, Hashable {
 public struct ObjectInstance: Sendable {
   public var name: String
   public var structName: String
-  /// Per field, in declaration order: a lock id, a nested object id, or a global slot.
+  /// Per field, in declaration order: a lock id, a nested object id, a list id, or a global slot.
   public var fieldSlots: [Int]
+  /// For an object nested in another (`kioctx.rcu`): the container and the field index, so
+  /// `container_of` can find it. -1 for top-level objects.
+  public var parent: Int = -1
+  public var parentField: Int = -1
 }
 
 /// A scalar global (int, bool or pointer), or a scalar field of an object.
@@ -38,7 +42,11 @@ public struct GlobalSlot: Sendable {
 public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
   case int, bool, void
   case lock(LockKind)
-  case object(String)      // a struct lvalue
+  case object(String)      // a struct lvalue; "*" is the pointee of `void *`
+  /// A function used as a value (work_func_t, rcu_callback_t, ...).
+  case function
+  /// `struct list_head`: a native FIFO of object pointers.
+  case list
   case pointer(ValueType)
 
   public var description: String {
@@ -47,13 +55,15 @@ public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
     case .bool: return "bool"
     case .void: return "void"
     case .lock(let k): return k.rawValue
-    case .object(let s): return "struct \(s)"
+    case .object(let s): return s == "*" ? "void" : "struct \(s)"
+    case .function: return "function"
+    case .list: return "struct list_head"
     case .pointer(let t): return "\(t) *"
     }
   }
   var isScalar: Bool {
     switch self {
-    case .int, .bool, .pointer: return true
+    case .int, .bool, .pointer, .function: return true
     default: return false
     }
   }
@@ -74,6 +84,8 @@ public indirect enum CExpr: Sendable, Hashable {
   case binary(BinaryOp, CExpr, CExpr)
   case conditional(CExpr, CExpr, CExpr)
   case query(Query)
+  /// `container_of(ptr, struct S, member)`: checked against the object table at run time.
+  case containerOf(CExpr, structName: String, field: Int)
 
   /// Context queries that read only the running CPU's own state.
   public enum Query: String, Sendable, Hashable {
@@ -85,6 +97,9 @@ public indirect enum CExpr: Sendable, Hashable {
     case inTask = "in_task"
     case irqsDisabled = "irqs_disabled"
     case preemptible = "preemptible"
+    /// `current`: the task_struct of the running task (the interrupted one in interrupt
+    /// context), NULL on an idle CPU.
+    case current = "current"
   }
 
   /// Whether evaluating this reads shared (global) state.
@@ -97,6 +112,7 @@ public indirect enum CExpr: Sendable, Hashable {
     case .unary(_, let a): return a.readsShared
     case .binary(_, let a, let b): return a.readsShared || b.readsShared
     case .conditional(let a, let b, let c): return a.readsShared || b.readsShared || c.readsShared
+    case .containerOf(let a, _, _): return a.readsShared
     }
   }
 }
@@ -128,6 +144,42 @@ public enum Primitive: Sendable, Hashable {
   case assertion(fatal: Bool)
   /// `cpu_relax()` and barriers: a visible no-op (an explicit interleaving point).
   case relax
+  /// Atomic read-modify-write on an int slot (one step: nothing interleaves inside it).
+  case atomic(AtomicOp)
+  /// Native list_head operations (kernel lists hold object pointers).
+  case list(ListOp)
+  /// The scheduler's native core (kernel/sched): task state, runqueue membership, switching.
+  case sched(SchedOp)
+  /// The RCU grace-period machine (kernel/rcu/tree.c, abstracted).
+  case rcu(RCUOp)
+  /// `arch_irq_work_raise()`: a self-IPI delivered once this CPU has interrupts enabled.
+  case irqWorkRaise
+}
+
+public enum AtomicOp: String, Sendable, Hashable {
+  case testAndSetBit = "test_and_set_bit", testAndClearBit = "test_and_clear_bit", setBit = "set_bit"
+  case clearBit = "clear_bit", testBit = "test_bit", inc = "atomic_inc", dec = "atomic_dec"
+  case decAndTest = "atomic_dec_and_test", read = "atomic_read", set = "atomic_set"
+  case incReturn = "atomic_inc_return", xchg = "xchg", cmpxchg = "cmpxchg"
+}
+
+public enum ListOp: String, Sendable, Hashable {
+  case addTail = "list_add_tail", addHead = "list_add", delInit = "list_del_init", empty = "list_empty"
+  case popFirst = "list_pop_first", first = "list_first"
+}
+
+public enum SchedOp: String, Sendable, Hashable {
+  case setCurrentState = "set_current_state", setCurrentStateRaw = "__set_current_state"
+  case taskState = "task_state", taskOnRQ = "task_on_rq", taskCPU = "task_cpu"
+  case selectTaskRQ = "select_task_rq", ttwuDoActivate = "ttwu_do_activate"
+  case ttwuSetRunning = "ttwu_set_running", deactivate = "__schedule_deactivate"
+  case contextSwitch = "__context_switch"
+}
+
+public enum RCUOp: String, Sendable, Hashable {
+  case readLock = "rcu_read_lock", readUnlock = "rcu_read_unlock", enqueue = "__call_rcu_enqueue"
+  case schedClockIrq = "rcu_sched_clock_irq", dequeueReady = "rcu_dequeue_ready"
+  case waitGP = "__wait_rcu_gp", readLockHeld = "rcu_read_lock_held"
 }
 
 public struct Instruction: Sendable {
@@ -137,6 +189,8 @@ public struct Instruction: Sendable {
     case jump(Int)
     case branchIfFalse(CExpr, Int)
     case call(function: Int, arguments: [CExpr], result: Int?)
+    /// A call through a function pointer; the callee's arity is checked when it runs.
+    case callIndirect(CExpr, arguments: [CExpr])
     case primitive(Primitive, name: String, arguments: [CExpr], out: LValue?, result: Int?)
     case either([Int])
     case returnValue(CExpr?)
@@ -162,6 +216,12 @@ public struct TaskInfo: Sendable {
   public var name: String
   public var cpu: Int?
   public var entry: Int
+  /// Kernel threads start asleep at the top of their entry and need not finish.
+  public var kthread = false
+  /// The entry's argument (the CPU of an `on each cpu` kthread).
+  public var arguments: [Int] = []
+  /// Its `struct task_struct` object (0 when the prelude's task_struct is not loaded).
+  public var object: Int = 0
 }
 
 public struct IrqSource: Sendable {
@@ -196,6 +256,14 @@ public struct Program: Sendable {
   public var irqs: [IrqSource]
   public var softirqs: [SoftirqVector]
   public var expectation: Expectation?
+  /// Native list instances (list_head fields and globals), by name.
+  public var lists: [String] = []
+  /// The hardirq handler of the irq_work self-IPI (`__sysvec_irq_work` in the prelude).
+  public var ipiHandler: Int?
+  /// The RCU_SOFTIRQ vector, raised by `rcu_sched_clock_irq()` when callbacks are ready.
+  public var rcuSoftirq: Int?
+  /// Preemptions the explorer may inject per run (at points where a task is preemptible).
+  public var preemptions: Int = 0
 
   /// The scenario's short name: its file name without directory and extension.
   public var name: String {

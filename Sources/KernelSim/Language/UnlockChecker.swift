@@ -121,6 +121,10 @@ struct UnlockChecker {
     case .conditional(let a, let b, let c):
       state = scan(a, state)
       state = UnlockChecker.merge([scan(b, state), scan(c, state)]) ?? state
+    case .callValue(let f, let args):
+      state = scan(f, state)
+      for a in args { state = scan(a, state) }
+    case .containerOf(let a, _, _): state = scan(a, state)
     case .integer, .name: break
     }
     return state

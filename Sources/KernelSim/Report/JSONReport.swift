@@ -29,6 +29,7 @@ public enum JSONReport {
             switch e.reason {
             case .spinsOn(let l, let m): ed["spinsOn"] = r.program.locks[l].name; ed["mode"] = m.rawValue
             case .interruptedBy: ed["interruptedBy"] = true
+            case .gracePeriod: ed["gracePeriod"] = true
             }
             return ed
           }

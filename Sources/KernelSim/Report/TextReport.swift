@@ -104,6 +104,8 @@ public enum TextReport {
         out += "    \(s.locks[lock].owner == e.to ? "held by" : (s.locks[lock].readers.contains(e.to) ? "read-held by" : "queued behind writer")) \(machine.describe(s, e.to))\n"
       case .interruptedBy:
         out += "    cannot run: interrupted by \(machine.describe(s, e.to))\n"
+      case .gracePeriod:
+        out += "    sleeps in synchronize_rcu(): the grace period waits for \(machine.describe(s, e.to))\n"
       }
       for h in ctxSnap?.holds ?? [] {
         out += "    holds \(h.lock)\(h.mode == .exclusive ? "" : " (\(h.mode.rawValue))"): \(h.operation)"

@@ -50,7 +50,7 @@ public struct TimelineBuilder {
       }
       let cpu: Int
       switch item.choice {
-      case .run(let c, _), .pick(let c, _): cpu = c
+      case .run(let c, _), .pick(let c, _), .ipi(let c), .preempt(let c): cpu = c
       case .irq(let src): cpu = program.irqs[src].cpu
       }
       steps.append(TimelineStep(index: i + 1, choice: item.choice, choiceText: TraceText.format(item.choice, program),
@@ -64,10 +64,7 @@ public struct TimelineBuilder {
       end = .deadlock(cycle, description: cycle.map { machine.describe(s, $0.from) })
     } else if machine.enabledChoices(s).isEmpty {
       if machine.isFinished(s) { end = .finished } else {
-        end = .hang(description: machine.liveContexts(s).map { r in
-          let c = s[r]
-          return c.spinningOn >= 0 ? "\(machine.describe(s, r)) spins on \(program.locks[Int(c.spinningOn)].name)" : machine.describe(s, r)
-        } + s.tasks.indices.filter { s.tasks[$0].status == .ready }.map { "task \(program.tasks[$0].name) never ran" })
+        end = .hang(description: machine.stuckDescription(s))
       }
     }
     return .success(Timeline(program: program, steps: steps, end: end))
@@ -104,9 +101,13 @@ public struct TimelineBuilder {
     }
     var off: [String] = []
     for (t, task) in s.tasks.enumerated() {
+      let name = program.tasks[t].name
       switch task.status {
-      case .ready: off.append("task \(program.tasks[t].name): ready")
-      case .done: off.append("task \(program.tasks[t].name): finished")
+      case .ready(let c): off.append("task \(name): runnable\(c >= 0 ? " on cpu\(c)" : "")")
+      case .sleeping:
+        if program.tasks[t].kthread && task.waitGP < 0 && task.context.frames.first?.pc == 0 && task.context.frames.count == 1 { continue }
+        off.append("task \(name): sleeping" + (task.waitGP >= 0 ? " (synchronize_rcu, grace period \(task.waitGP))" : "") + (machine.chainNames(task.context).last.map { " in \($0)" } ?? ""))
+      case .done: off.append("task \(name): finished")
       case .running: break
       }
     }

@@ -1,0 +1,65 @@
+/// Native list_head (include/linux/list.h) and atomic operations (include/linux/atomic.h,
+/// bitops): each is one indivisible step, which is what makes `test_and_set_bit(PENDING)` in
+/// `queue_work_on()` or the claim in `irq_work_queue()` race correctly.
+extension Machine {
+  func listOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: ListOp, _ values: [Int], result: Int?,
+              at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
+    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    let list = values[values.count - 1]
+    guard list >= 0 && list < s.lists.count else {
+      return .bug(bug(.outOfBounds, "\(op.rawValue): not a list", s, ref, cpu: cpu, at: loc))
+    }
+    switch op {
+    case .addTail, .addHead:
+      guard values[0] > 0 else { return .bug(bug(.assertion, "\(op.rawValue)(NULL, ...)", s, ref, cpu: cpu, at: loc)) }
+      if s.lists[list].contains(Int32(values[0])) {
+        return .bug(bug(.assertion, "\(op.rawValue): \(program.objects[values[0]].name) is already on \(program.lists[list]) (list corruption)", s, ref, cpu: cpu, at: loc))
+      }
+      if op == .addTail { s.lists[list].append(Int32(values[0])) } else { s.lists[list].insert(Int32(values[0]), at: 0) }
+    case .delInit:
+      s.lists[list].removeAll { $0 == Int32(values[0]) }
+    case .empty:
+      setResult(s.lists[list].isEmpty ? 1 : 0)
+    case .popFirst:
+      setResult(s.lists[list].isEmpty ? 0 : Int(s.lists[list].removeFirst()))
+    case .first:
+      setResult(Int(s.lists[list].first ?? 0))
+    }
+    return .done
+  }
+
+  func atomicOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: AtomicOp, _ values: [Int], result: Int?,
+                at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
+    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    let slotIndex: Int
+    switch op {
+    case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slotIndex = values[1]
+    default: slotIndex = values[0]
+    }
+    guard slotIndex >= 0 && slotIndex < s.globals.count else {
+      return .bug(bug(.outOfBounds, "\(op.rawValue): bad pointer", s, ref, cpu: cpu, at: loc))
+    }
+    let old = s.globals[slotIndex]
+    var new = old
+    switch op {
+    case .testAndSetBit: new = old | (1 << values[0]); setResult(old & (1 << values[0]) != 0 ? 1 : 0)
+    case .testAndClearBit: new = old & ~(1 << values[0]); setResult(old & (1 << values[0]) != 0 ? 1 : 0)
+    case .setBit: new = old | (1 << values[0])
+    case .clearBit: new = old & ~(1 << values[0])
+    case .testBit: setResult(old & (1 << values[0]) != 0 ? 1 : 0)
+    case .inc: new = old + 1
+    case .dec: new = old - 1
+    case .decAndTest: new = old - 1; setResult(new == 0 ? 1 : 0)
+    case .read: setResult(old)
+    case .set: new = values[1]
+    case .incReturn: new = old + 1; setResult(new)
+    case .xchg: new = values[1]; setResult(old)
+    case .cmpxchg: if old == values[1] { new = values[2] }; setResult(old)
+    }
+    s.globals[slotIndex] = new
+    if new != old {
+      record(&log, s, .store, ref, cpu: cpu, at: loc, "\(op.rawValue)(&\(program.globals[slotIndex].name))", "\(old) → \(new)")
+    }
+    return .done
+  }
+}
