@@ -12,7 +12,9 @@ extension Ksim {
     func run() throws {
       let (programs, failed) = loadScenarios(files)
       for p in programs {
-        print("\(p.path): ok: \(p.cpuCount) CPU\(p.cpuCount == 1 ? "" : "s"), \(p.tasks.count) task\(p.tasks.count == 1 ? "" : "s"), \(p.irqs.count) irq source\(p.irqs.count == 1 ? "" : "s"), \(p.locks.count) lock\(p.locks.count == 1 ? "" : "s")")
+        let tasks = p.tasks.filter { !$0.kthread }.count
+        let kthreads = p.tasks.count - tasks
+        print("\(p.path): ok: \(p.cpuCount) CPU\(p.cpuCount == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s") (+\(kthreads) kthread\(kthreads == 1 ? "" : "s")), \(p.irqs.count) irq source\(p.irqs.count == 1 ? "" : "s"), \(p.locks.count) lock\(p.locks.count == 1 ? "" : "s")")
       }
       if failed { throw Status.badInput }
     }

@@ -4,17 +4,21 @@ public struct ExploreOptions: Sendable, Hashable {
   public var irqBound: Int?
   /// Stop (with partial statistics, verdict incomplete) after storing this many states.
   public var maxStates: Int
+  /// Preemptions the explorer may inject; nil means the scenario's `preemptions N;` (default 0).
+  public var preemptions: Int?
 
-  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000) {
+  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil) {
     self.irqBound = irqBound
     self.maxStates = maxStates
+    self.preemptions = preemptions
   }
 }
 
 /// Human-readable bounds: what "no deadlock" was proven over.
 public func boundsDescription(_ program: Program, _ options: ExploreOptions) -> String {
-  let machine = Machine(program: program, irqBound: options.irqBound)
-  var parts = ["all interleavings of \(program.tasks.count) task\(program.tasks.count == 1 ? "" : "s") on \(program.cpuCount) CPU\(program.cpuCount == 1 ? "" : "s")"]
+  let machine = Machine(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
+  let tasks = program.tasks.filter { !$0.kthread }.count
+  var parts = ["all interleavings of \(tasks) task\(tasks == 1 ? "" : "s") on \(program.cpuCount) CPU\(program.cpuCount == 1 ? "" : "s")"]
   if program.irqs.isEmpty {
     parts.append("no interrupt sources")
   } else if Set(machine.fires).count == 1 {
@@ -22,6 +26,6 @@ public func boundsDescription(_ program: Program, _ options: ExploreOptions) -> 
   } else {
     parts.append(zip(program.irqs, machine.fires).map { "\($0.name) ≤\($1)" }.joined(separator: ", ") + " interrupts")
   }
-  parts.append("no preemption")
+  parts.append(machine.preemptions == 0 ? "no preemption" : "\(machine.preemptions) preemption\(machine.preemptions == 1 ? "" : "s")")
   return parts.joined(separator: ", ")
 }

@@ -14,7 +14,7 @@ public struct Explorer {
   public init(program: Program, options: ExploreOptions = ExploreOptions()) {
     self.program = program
     self.options = options
-    self.machine = Machine(program: program, irqBound: options.irqBound)
+    self.machine = Machine(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
   }
 
   public func run() -> ExplorationResult {
@@ -52,7 +52,8 @@ public struct Explorer {
       if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
-        if !machine.isFinished(state) {
+        if !machine.isFinished(state) && !machine.exhaustedSources(state).isEmpty { stats.stuckAtBounds += 1 }
+        if !machine.isFinished(state) && machine.exhaustedSources(state).isEmpty {
           let stuck = machine.stuckContexts(state)
           let sig = "hang:" + machine.stuckDescription(state).joined(separator: ",")
           if signatures.insert(sig).inserted {

@@ -22,6 +22,9 @@ public struct ExploreStatistics: Sendable {
   public var statesStored = 0
   public var transitions = 0
   public var maxDepth = 0
+  /// Stuck states not reported as hangs because an exhausted interrupt source might have
+  /// unblocked them (more firings would be needed to tell).
+  public var stuckAtBounds = 0
   /// False when a limit stopped the search before every interleaving was tried.
   public var complete = true
   public var stopReason: String?

@@ -30,6 +30,15 @@ extension Machine {
     return Int(f.pc) < code.count ? code[Int(f.pc)].location : nil
   }
 
+  /// Interrupt sources that ran out of firings but could arrive now (their CPU has interrupts
+  /// enabled). A stuck state with such a source is the edge of the bounds, not a hang: one more
+  /// tick might expire the timer everybody waits for.
+  public func exhaustedSources(_ s: MachineState) -> [String] {
+    program.irqs.indices.filter { i in
+      s.firesLeft[i] == 0 && irqCanArrive(s, source: i, cpu: program.irqs[i].cpu)
+    }.map { program.irqs[$0].name }
+  }
+
   /// Contexts and tasks left waiting in a state where nothing can run.
   public func stuckContexts(_ s: MachineState) -> [ContextRef] {
     var refs = liveContexts(s)

@@ -27,6 +27,8 @@ extension Machine {
       return ref.isTask && !c.irqsOff && c.preempt == 0 && c.bh == 0 ? 1 : 0
     case .current:
       return currentTaskObject(s, cpu: cpu)
+    case .numPossibleCPUs:
+      return program.cpuCount
     }
   }
 

@@ -95,6 +95,8 @@ public struct GlobalDecl: Sendable {
   public var perCPU: Bool
   public var initial: Expr?
   public var location: SourceLocation
+  /// Designated initialisers of a struct object: `{ .users.count = 1, .work.func = f }`.
+  public var fieldInits: [(path: [String], value: Expr, location: SourceLocation)] = []
 }
 
 /// `task NAME [on cpuN] { ... }`: a kernel task (process context) running the body; or

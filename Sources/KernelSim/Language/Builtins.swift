@@ -107,5 +107,6 @@ struct Builtin {
     "in_interrupt": .inInterrupt, "in_irq": .inHardirq, "in_hardirq": .inHardirq,
     "in_softirq": .inSoftirq, "in_serving_softirq": .inServingSoftirq, "in_task": .inTask,
     "irqs_disabled": .irqsDisabled, "preemptible": .preemptible,
+    "num_possible_cpus": .numPossibleCPUs, "num_online_cpus": .numPossibleCPUs,
   ]
 }

@@ -63,7 +63,11 @@ public struct Checker {
     }
     for f in files { for s in f.structs { declareStruct(s) } }
     for s in structs.keys.sorted() { resolveStructFields(s) }
+    var allFunctions: [FunctionDecl] = []
+    for f in files { allFunctions += f.functions }
+    declareFunctions(allFunctions)
     for f in files { for g in f.globals { declareGlobal(g, cpuCount: cpuCount) } }
+    for f in files { for g in f.globals where !g.fieldInits.isEmpty { applyFieldInits(g) } }
     let allSoftirqs = files.flatMap(\.softirqs)
     for (i, v) in allSoftirqs.enumerated() {
       if softirqIndex[v.name] != nil {
@@ -97,9 +101,6 @@ public struct Checker {
         }
       }
     }
-    var allFunctions: [FunctionDecl] = []
-    for f in files { allFunctions += f.functions }
-    declareFunctions(allFunctions)
     // Compile function bodies in declaration order so indices are stable.
     compiled = Array(repeating: CompiledFunction(name: "", returnType: .void, parameterCount: 0, localCount: 0,
                                                  localNames: [], code: [], location: fileStart),
@@ -167,11 +168,12 @@ public struct Checker {
       let h = handlerFunction(v.handler, at: v.handlerLocation, role: "softirq action")
       softirqs.append(SoftirqVector(name: v.name, handler: h ?? 0))
     }
-    var expectation: Expectation?
-    if scenario.expects.count > 1 {
-      diagnostics.error(.duplicateName, at: scenario.expects[1].location, "a scenario has one expect line; this is the second")
+    var expectations: [Expectation] = []
+    let outcomes = Set(scenario.expects.map(\.outcome.rawValue))
+    if outcomes.count > 1 || (scenario.expects.count > 1 && scenario.expects[0].outcome != .deadlock) {
+      diagnostics.error(.duplicateName, at: scenario.expects[1].location, "several expect lines must all be 'expect deadlock on ...'")
     }
-    if let e = scenario.expects.first {
+    for e in scenario.expects {
       var ids: [Int] = []
       for (name, loc) in e.locks {
         if let id = locks.firstIndex(where: { $0.name == name }) { ids.append(id) } else {
@@ -179,8 +181,9 @@ public struct Checker {
           diagnostics.error(.unknownName, at: loc, "unknown lock '\(name)' in expect (locks: \(known))")
         }
       }
-      expectation = Expectation(outcome: e.outcome, locks: ids, location: e.location)
-    } else {
+      expectations.append(Expectation(outcome: e.outcome, locks: ids, location: e.location))
+    }
+    if scenario.expects.isEmpty {
       diagnostics.warning(.missingDeclaration, at: fileStart, "no 'expect' line: the verdict will not be checked")
     }
     if tasks.isEmpty && irqs.isEmpty {
@@ -188,7 +191,7 @@ public struct Checker {
     }
     var program = Program(path: scenario.path, title: scenario.title?.0 ?? scenario.path, cpuCount: cpuCount, locks: locks,
                           objects: objects, globals: slots, functions: compiled, tasks: tasks, irqs: irqs,
-                          softirqs: softirqs, expectation: expectation)
+                          softirqs: softirqs, expectations: expectations)
     program.lists = lists
     program.ipiHandler = functionsByName["__sysvec_irq_work"]?.index
     program.rcuSoftirq = softirqIndex["RCU_SOFTIRQ"]
@@ -312,6 +315,51 @@ public struct Checker {
     default:
       globalsByName[g.name] = .scalar(slot: slots.count, type: type)
       slots.append(GlobalSlot(name: g.name, initial: initial))
+    }
+  }
+
+  /// Applies `{ .a.b = value }` to a struct object's field slots (constants, function names,
+  /// `&object`).
+  mutating func applyFieldInits(_ g: GlobalDecl) {
+    guard case .object(let id, _)? = globalsByName[g.name], g.arrayCount == nil, !g.perCPU else {
+      diagnostics.error(.wrongType, at: g.location, "only a single struct object takes a designated initialiser")
+      return
+    }
+    for (path, value, loc) in g.fieldInits {
+      var obj = id
+      var slot: Int?
+      for (k, field) in path.enumerated() {
+        guard let info = structs[objects[obj].structName], let fi = info.fieldIndex[field] else {
+          diagnostics.error(.unknownName, at: loc, "struct \(objects[obj].structName) has no field '\(field)'")
+          slot = nil
+          break
+        }
+        let t = info.fieldTypes[fi]
+        if k == path.count - 1 {
+          guard t.isScalar else {
+            diagnostics.error(.wrongType, at: loc, "'.\(path.joined(separator: "."))' is a \(t); only int, bool, pointer and function fields take a value")
+            break
+          }
+          slot = objects[obj].fieldSlots[fi]
+        } else {
+          guard case .object = t else {
+            diagnostics.error(.wrongType, at: loc, "'\(field)' is not a struct field")
+            break
+          }
+          obj = objects[obj].fieldSlots[fi]
+        }
+      }
+      guard let slot else { continue }
+      if let v = constantValue(value) { slots[slot].initial = v; continue }
+      switch value.kind {
+      case .name(let n) where functionsByName[n] != nil: slots[slot].initial = functionsByName[n]!.index
+      case .unary(.addressOf, let inner):
+        if case .name(let n) = inner.kind, case .object(let oid, _)? = globalsByName[n] { slots[slot].initial = oid } else {
+          diagnostics.error(.wrongType, at: value.location, "an initialiser takes a constant, a function name or &object")
+        }
+      default:
+        diagnostics.error(.wrongType, at: value.location, "an initialiser takes a constant, a function name or &object")
+      }
     }
   }
 

@@ -27,18 +27,50 @@ public enum Frontend {
     files.append(file)
     let (program, checkDiags) = Checker.check(files)
     var all = DiagnosticList()
-    for d in diags + checkDiags { all.add(d) }
+    let preludePaths = Set(preludes.map(\.path))
+    // Warnings inside the prelude describe ksim's own kernel paths (some deliberately mirror the
+    // kernel's mismatched unlocks); only errors there concern the user.
+    for d in diags + checkDiags where !(d.severity == .warning && preludePaths.contains(d.location.file)) { all.add(d) }
     let syntaxErrors = diags.contains { $0.severity == .error }
     return Loaded(program: syntaxErrors ? nil : program, diagnostics: all.sorted)
   }
 
-  /// Reads and loads the file at `path`; a missing file is reported as a diagnostic at 1:1.
-  public static func load(path: String) -> Loaded {
+  /// Reads and loads the file at `path` together with the kernel prelude (the `prelude/`
+  /// folder next to the scenario, or next to a parent folder); a missing file is reported as a
+  /// diagnostic at 1:1.
+  public static func load(path: String, prelude: String? = nil) -> Loaded {
     guard let data = FileManager.default.contents(atPath: path) else {
       let d = Diagnostic(.error, .missingDeclaration, at: SourceLocation(file: path, line: 1, column: 1),
                          "cannot read file")
       return Loaded(program: nil, diagnostics: [d])
     }
-    return load(text: String(decoding: data, as: UTF8.self), path: path)
+    let dir = prelude ?? preludeDirectory(near: path)
+    return load(text: String(decoding: data, as: UTF8.self), path: path, preludes: dir.map(preludeFiles) ?? [])
+  }
+
+  /// The prelude folder for a scenario: `prelude/` beside it, or beside one of its parents.
+  public static func preludeDirectory(near path: String) -> String? {
+    var dir = (path as NSString).deletingLastPathComponent
+    if dir.isEmpty { dir = "." }
+    for _ in 0..<4 {
+      let candidate = (dir as NSString).appendingPathComponent("prelude")
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue, candidate != path {
+        return candidate
+      }
+      let parent = (dir as NSString).deletingLastPathComponent
+      if parent == dir || parent.isEmpty { break }
+      dir = parent
+    }
+    return nil
+  }
+
+  /// The `.ksim` files of a prelude folder, in name order (deterministic).
+  public static func preludeFiles(_ dir: String) -> [(path: String, text: String)] {
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".ksim") }.sorted()
+    return names.compactMap { n in
+      let p = (dir as NSString).appendingPathComponent(n)
+      return FileManager.default.contents(atPath: p).map { (p, String(decoding: $0, as: UTF8.self)) }
+    }
   }
 }

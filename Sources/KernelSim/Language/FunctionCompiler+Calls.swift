@@ -12,7 +12,7 @@ extension FunctionCompiler {
     }
     if let q = Builtin.queries[callee] {
       if !args.isEmpty { error(.wrongArgument, e.location, "\(callee)() takes no arguments") }
-      return Typed(expr: .query(q), type: q == .smpProcessorId ? .int : .bool, lvalue: nil)
+      return Typed(expr: .query(q), type: (q == .smpProcessorId || q == .numPossibleCPUs) ? .int : .bool, lvalue: nil)
     }
     switch callee {
     case "per_cpu", "per_cpu_ptr", "this_cpu_ptr":

@@ -271,9 +271,29 @@ public struct Parser {
         try expect("]", "after the array size")
       }
       var initial: Expr?
-      if accept("=") { initial = try expression() }
-      file.globals.append(GlobalDecl(type: type, name: nameToken.text, arrayCount: count, perCPU: false,
-                                     initial: initial, location: nameToken.location))
+      var inits: [(path: [String], value: Expr, location: SourceLocation)] = []
+      if accept("=") {
+        if accept("{") {
+          while !current.is("}") && current.kind != .endOfFile {
+            let loc = current.location
+            var path: [String] = []
+            repeat {
+              try expect(".", "before a field name in a designated initialiser")
+              path.append(try identifier("a field name").text)
+            } while current.is(".")
+            try expect("=", "after the field in a designated initialiser")
+            inits.append((path, try expression(), loc))
+            if !accept(",") { break }
+          }
+          try expect("}", "to close the initialiser")
+        } else {
+          initial = try expression()
+        }
+      }
+      var g = GlobalDecl(type: type, name: nameToken.text, arrayCount: count, perCPU: false,
+                         initial: initial, location: nameToken.location)
+      g.fieldInits = inits
+      file.globals.append(g)
       if !accept(",") { break }
       var t = type
       while accept("*") { t.pointerDepth += 1 }

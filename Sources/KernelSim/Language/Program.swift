@@ -100,6 +100,7 @@ public indirect enum CExpr: Sendable, Hashable {
     /// `current`: the task_struct of the running task (the interrupted one in interrupt
     /// context), NULL on an idle CPU.
     case current = "current"
+    case numPossibleCPUs = "num_possible_cpus"
   }
 
   /// Whether evaluating this reads shared (global) state.
@@ -255,7 +256,11 @@ public struct Program: Sendable {
   public var tasks: [TaskInfo]
   public var irqs: [IrqSource]
   public var softirqs: [SoftirqVector]
-  public var expectation: Expectation?
+  public var expectations: [Expectation]
+  /// The first expect line (nil without one); `expectations` has them all.
+  public var expectation: Expectation? { expectations.first }
+  /// Every expect line: all must hold (several `expect deadlock on ...;` lines each name one
+  /// cycle that must be found).
   /// Native list instances (list_head fields and globals), by name.
   public var lists: [String] = []
   /// The hardirq handler of the irq_work self-IPI (`__sysvec_irq_work` in the prelude).

@@ -35,6 +35,9 @@ public enum TextReport {
     if timing { out += String(format: ", %.3fs", s.seconds) }
     out += "\n"
     if !s.complete { out += "INCOMPLETE: \(s.stopReason ?? "stopped early"): not every interleaving was explored\n" }
+    if s.stuckAtBounds > 0 {
+      out += "note: \(s.stuckAtBounds) end state\(s.stuckAtBounds == 1 ? "" : "s") had work left that more interrupt firings might finish (not a hang within these bounds; raise --irq-bound to look further)\n"
+    }
     if r.findings.isEmpty && s.complete {
       out += "no deadlock: every interleaving within these bounds was explored\n"
     }

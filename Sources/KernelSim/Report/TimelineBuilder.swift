@@ -63,7 +63,9 @@ public struct TimelineBuilder {
     if let cycle = machine.findCycle(s) {
       end = .deadlock(cycle, description: cycle.map { machine.describe(s, $0.from) })
     } else if machine.enabledChoices(s).isEmpty {
-      if machine.isFinished(s) { end = .finished } else {
+      if machine.isFinished(s) { end = .finished } else if !machine.exhaustedSources(s).isEmpty {
+        end = .open
+      } else {
         end = .hang(description: machine.stuckDescription(s))
       }
     }

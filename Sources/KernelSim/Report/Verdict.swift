@@ -14,19 +14,25 @@ public struct Verdict: Sendable {
     else if !r.bugs.isEmpty { outcome = .bug }
     else if !r.statistics.complete { outcome = .incomplete }
     else { outcome = .noDeadlock }
-    guard let e = r.program.expectation else { matches = nil; expected = nil; return }
-    var text = e.outcome.rawValue
-    if !e.locks.isEmpty { text += " on " + e.locks.map { r.program.locks[$0].name }.joined(separator: ", ") }
-    expected = text
-    switch e.outcome {
-    case .deadlock:
-      matches = r.deadlocks.contains { d in e.locks.allSatisfy(d.locks.contains) }
-    case .noDeadlock:
-      matches = outcome == .noDeadlock
-    case .hang:
-      matches = r.deadlocks.isEmpty && !r.hangs.isEmpty
-    case .bug:
-      matches = !r.bugs.isEmpty
+    guard !r.program.expectations.isEmpty else { matches = nil; expected = nil; return }
+    var texts: [String] = []
+    var all = true
+    for e in r.program.expectations {
+      var text = e.outcome.rawValue
+      if !e.locks.isEmpty { text += " on " + e.locks.map { r.program.locks[$0].name }.joined(separator: ", ") }
+      texts.append(text)
+      switch e.outcome {
+      case .deadlock:
+        all = all && r.deadlocks.contains { d in e.locks.allSatisfy(d.locks.contains) }
+      case .noDeadlock:
+        all = all && outcome == .noDeadlock
+      case .hang:
+        all = all && r.deadlocks.isEmpty && !r.hangs.isEmpty
+      case .bug:
+        all = all && !r.bugs.isEmpty
+      }
     }
+    expected = texts.joined(separator: "; ")
+    matches = all
   }
 }
