@@ -24,6 +24,14 @@ extension Machine {
       setResult(s.lists[list].isEmpty ? 0 : Int(s.lists[list].removeFirst()))
     case .first:
       setResult(Int(s.lists[list].first ?? 0))
+    case .next:
+      if let i = s.lists[list].firstIndex(of: Int32(values[0])), i + 1 < s.lists[list].count {
+        setResult(Int(s.lists[list][i + 1]))
+      } else {
+        setResult(0)
+      }
+    case .contains:
+      setResult(s.lists[list].contains(Int32(values[0])) ? 1 : 0)
     }
     return .done
   }

@@ -157,6 +157,9 @@ public struct SourceFile: Sendable {
   public var irqs: [IrqDecl] = []
   public var softirqs: [SoftirqDecl] = []
   public var expects: [ExpectDecl] = []
+  /// `include "file";`: shared kernel paths, relative to this file; a scenario may override
+  /// their functions like the prelude's.
+  public var includes: [(path: String, location: SourceLocation)] = []
   /// `preemptions N;`: how many preemptions the explorer may inject.
   public var preemptions: (Int, SourceLocation)?
 

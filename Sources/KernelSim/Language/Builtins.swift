@@ -79,6 +79,7 @@ struct Builtin {
     let lists: [(ListOp, [Argument], ValueType)] = [
       (.addTail, [.object, .list], .void), (.addHead, [.object, .list], .void), (.delInit, [.object, .list], .void),
       (.empty, [.list], .bool), (.popFirst, [.list], voidPtr), (.first, [.list], voidPtr),
+      (.next, [.object, .list], voidPtr), (.contains, [.object, .list], .bool),
     ]
     for (op, args, r) in lists { t[op.rawValue] = Builtin(primitive: .list(op), arguments: args, returns: r) }
     // kernel/sched/core.c: the native scheduler core the prelude's paths are written on.

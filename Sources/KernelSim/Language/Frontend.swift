@@ -24,6 +24,25 @@ public enum Frontend {
     var parser = Parser(text: text, path: path)
     let file = parser.parse()
     diags += parser.diagnostics.items
+    // Included files: parsed like the prelude (their functions may be overridden).
+    let dir = (path as NSString).deletingLastPathComponent
+    var seen = Set<String>()
+    var includeQueue = file.includes
+    while !includeQueue.isEmpty {
+      let (rel, loc) = includeQueue.removeFirst()
+      let full = rel.hasPrefix("/") ? rel : (dir.isEmpty ? rel : (dir as NSString).appendingPathComponent(rel))
+      guard seen.insert(full).inserted else { continue }
+      guard let data = FileManager.default.contents(atPath: full) else {
+        diags.append(Diagnostic(.error, .unknownName, at: loc, "cannot read included file '\(full)'"))
+        continue
+      }
+      var p = Parser(text: String(decoding: data, as: UTF8.self), path: full)
+      var f = p.parse()
+      for i in f.functions.indices { f.functions[i].fromPrelude = true }
+      diags += p.diagnostics.items
+      includeQueue += f.includes.map { (((rel as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0.path), $0.location) }
+      files.append(f)
+    }
     files.append(file)
     let (program, checkDiags) = Checker.check(files)
     var all = DiagnosticList()

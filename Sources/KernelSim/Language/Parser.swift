@@ -101,7 +101,7 @@ public struct Parser {
   }
 
   private static let declarationWords: Set<String> = [
-    "task", "kthread", "irq", "softirq", "expect", "scenario", "cpus", "DEFINE_PER_CPU",
+    "task", "kthread", "irq", "softirq", "expect", "scenario", "cpus", "DEFINE_PER_CPU", "include", "preemptions",
   ]
 
   private func startsDeclaration() -> Bool {
@@ -184,6 +184,12 @@ public struct Parser {
       let n = try integer("the number of CPUs after 'cpus'")
       file.cpus = (n.intValue, n.location)
       try expect(";", "after the CPU count")
+    case "include":
+      pos += 1
+      guard current.kind == .string else { throw fail("expected a quoted file name after 'include', found \(current.display)") }
+      let s = advance()
+      file.includes.append((s.text, s.location))
+      try expect(";", "after the include")
     case "preemptions":
       pos += 1
       let n = try integer("the number of preemptions after 'preemptions'")

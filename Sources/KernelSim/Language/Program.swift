@@ -166,7 +166,7 @@ public enum AtomicOp: String, Sendable, Hashable {
 
 public enum ListOp: String, Sendable, Hashable {
   case addTail = "list_add_tail", addHead = "list_add", delInit = "list_del_init", empty = "list_empty"
-  case popFirst = "list_pop_first", first = "list_first"
+  case popFirst = "list_pop_first", first = "list_first", next = "list_next", contains = "list_contains"
 }
 
 public enum SchedOp: String, Sendable, Hashable {

@@ -94,7 +94,7 @@ public struct TimelineBuilder {
           held += holds[HoldKey(lock: l, holder: r)] ?? [HeldLock(lock: program.locks[l].name, lockClass: program.locks[l].className,
                                                                    mode: .exclusive, operation: "?", chain: [], location: nil)]
         }
-        contexts.append(ContextSnapshot(name: machine.contextName(s, r), state: state, irqsOff: c.irqsOff, bhCount: Int(c.bh),
+        contexts.append(ContextSnapshot(name: machine.contextName(s, r), state: state, irqsOff: c.irqsOff, bhCount: Int(c.bh) + (c.kind == .softirq ? 1 : 0),
                                         preemptCount: Int(c.preempt), chain: machine.chainNames(c), location: machine.location(c),
                                         waiting: waiting, holds: held))
       }
