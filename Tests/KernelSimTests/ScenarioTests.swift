@@ -25,6 +25,7 @@ import Testing
     let v = Verdict(r)
     #expect(r.statistics.complete, "\(file): exploration incomplete")
     #expect(v.matches == true, "\(file): expected \(v.expected ?? "?"), got \(v.outcome.rawValue)")
+    if let check = ScenarioTests.seedFacts[p.name] { check(r) }
     if e.outcome == .deadlock {
       // Every deadlock witness replays to the same cycle.
       for d in r.deadlocks {
@@ -34,6 +35,36 @@ import Testing
       }
     }
   }
+
+  /// What each seed scenario must show beyond its expect line: the participants and the
+  /// deadlocks a fix removes.
+  static let seedFacts: [String: @Sendable (ExplorationResult) -> Void] = [
+    "srcu_rq_lock": { r in
+      let names = r.deadlocks.map { $0.locks.map { r.program.locks[$0].name } }
+      #expect(names.contains(["runqueues[0].__lock"]), "the self-deadlock on cpu0's rq lock")
+      #expect(r.deadlocks.contains { $0.cycle.count == 1 }, "a one-context cycle (AA)")
+      #expect(r.deadlocks.contains { $0.cycle.count == 2 }, "a two-CPU ABBA")
+    },
+    "srcu_rq_lock_delay_fix": { r in
+      #expect(r.deadlocks.count == 1, "only the ABBA remains")
+      #expect(!r.deadlocks.contains { $0.cycle.count == 1 }, "the self-deadlock is gone")
+    },
+    "aio_fuse_softirq_aa": { r in
+      let sig = r.deadlocks.first?.signature ?? ""
+      #expect(sig.contains("softirq RCU_SOFTIRQ on cpu0"), "\(sig)")
+      #expect(sig.contains("task fuse_daemon on cpu0"), "\(sig)")
+    },
+    "aio_fuse_worker_abba": { r in
+      #expect(r.deadlocks.contains { $0.signature.contains("kworker/1") && $0.signature.contains("softirq RCU_SOFTIRQ") })
+    },
+    "klist_irqsave_add_tail": { r in
+      let m = Machine(program: r.program)
+      guard let d = r.deadlocks.first,
+            case .success(let t) = TimelineBuilder(machine: m).build(d.witness.map { ($0, Int?.none) }) else { return }
+      let holds = t.steps.last?.snapshot.cpus[0].contexts.flatMap(\.holds) ?? []
+      #expect(holds.contains { $0.chain.contains("klist_del") }, "the remaining AA goes through klist_del")
+    },
+  ]
 
   @Test func klistSeedVerdictsAreTheExpectedOnes() throws {
     // Pin the seed verdicts themselves (not only "matches its own expect line").

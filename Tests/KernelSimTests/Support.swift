@@ -10,6 +10,23 @@ func program(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLo
   return loaded.program
 }
 
+/// The kernel prelude shipped in Scenarios/prelude.
+let preludeFiles = Frontend.preludeFiles(repositoryRoot.appendingPathComponent("Scenarios/prelude").path)
+
+/// Loads scenario text on top of the kernel prelude.
+func programWithPrelude(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Program? {
+  let loaded = Frontend.load(text: text, path: "test.ksim", preludes: preludeFiles)
+  let errors = loaded.diagnostics.filter { $0.severity == .error }
+  #expect(errors.isEmpty, "unexpected diagnostics: \(errors.map(\.description))", sourceLocation: sourceLocation)
+  return loaded.program
+}
+
+/// Explores scenario text on top of the prelude.
+func exploreWithPrelude(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> ExplorationResult? {
+  guard let p = programWithPrelude(text, sourceLocation: sourceLocation) else { return nil }
+  return Explorer(program: p).run()
+}
+
 /// The diagnostics of scenario text.
 func diagnostics(_ text: String) -> [Diagnostic] {
   Frontend.load(text: text, path: "test.ksim").diagnostics
