@@ -86,12 +86,17 @@ public struct Explorer {
         depth.append(d)
         stats.maxDepth = max(stats.maxDepth, Int(d))
         if let cycle = machine.findCycle(next) {
+          // Tasks are named without the CPU they happen to be on: the same cycle reached with a
+          // task on another CPU is the same deadlock. Interrupt contexts keep their CPU.
           let sig = "deadlock:" + cycle.map { e in
-            "\(machine.describe(next, e.from)) \(edgeLabel(e))"
+            "\(machine.describe(next, e.from, withCPU: !e.from.isTask)) \(edgeLabel(e))"
           }.joined(separator: " -> ")
           if signatures.insert(sig).inserted {
             let locks = Set(cycle.compactMap { e -> Int? in
-              if case .spinsOn(let l, _) = e.reason { return l } else { return nil }
+              switch e.reason {
+              case .spinsOn(let l, _), .sleepsOn(let l, _): return l
+              default: return nil
+              }
             }).sorted()
             findings.append(Finding(kind: .deadlock, signature: sig, witness: witness(nid), cycle: cycle, locks: locks))
           }
@@ -110,6 +115,7 @@ public struct Explorer {
     case .spinsOn(let l, let mode): return "spins on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     case .interruptedBy: return "interrupted"
     case .gracePeriod: return "waits for a grace period"
+    case .sleepsOn(let l, let mode): return "sleeps on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     }
   }
 }

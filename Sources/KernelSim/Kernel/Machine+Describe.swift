@@ -59,7 +59,11 @@ extension Machine {
         let t = s.tasks[r.taskIndex]
         switch t.status {
         case .sleeping:
-          text += t.waitGP >= 0 ? " sleeps waiting for RCU grace period \(t.waitGP)" : " sleeps"
+          if t.waitLock >= 0 {
+            text += " sleeps on \(program.locks[Int(t.waitLock)].name) (\(holderText(s, lock: Int(t.waitLock))))"
+          } else {
+            text += t.waitGP >= 0 ? " sleeps waiting for RCU grace period \(t.waitGP)" : " sleeps"
+          }
           if let where_ = chainNames(c).last { text += " in \(where_)" }
         case .ready(let cpu): text += cpu >= 0 ? " is runnable on cpu\(cpu) but never runs" : " never ran"
         default: break

@@ -133,6 +133,18 @@ extension Machine {
       var locals = Array(repeating: 0, count: program.functions[function].localCount)
       for (i, v) in values.enumerated() { locals[i] = v }
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: -1))
+    case .primitive(let p, let name, let args, let out, let result) where !instr.visible:
+      // A primitive that only reads the context's own state (might_sleep) runs fused.
+      var values: [Int] = []
+      for a in args {
+        switch evaluate(a, in: s, ref, cpu: cpu) {
+        case .success(let v): values.append(v)
+        case .failure(let b): return b
+        }
+      }
+      if case .bug(let b) = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log) {
+        return b
+      }
     case .either, .primitive:
       break  // handled by run()
     }

@@ -92,6 +92,12 @@ extension Machine {
       return sched(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
     case .rcu(let op):
       return rcu(&s, ref, cpu: cpu, op, values, result: result, at: loc, log: &log)
+    case .sleepLock(let op):
+      return sleepLock(&s, ref, cpu: cpu, op, values, result: result, name: name, at: loc, log: &log)
+    case .mightSleep:
+      if let b = mightSleep(s, ref, cpu: cpu, at: loc) { return .bug(b) }
+    case .msleep:
+      return msleep(&s, ref, cpu: cpu, at: loc, log: &log)
     case .irqWorkRaise:
       s.cpus[cpu].ipiPending = true
       record(&log, s, .other, ref, cpu: cpu, at: loc, "arch_irq_work_raise()", "self-IPI pending on cpu\(cpu)")

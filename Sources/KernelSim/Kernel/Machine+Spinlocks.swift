@@ -129,6 +129,10 @@ extension Machine {
     if !l.readers.isEmpty { parts.append("read-held by " + l.readers.map { describe(s, $0) }.joined(separator: ", ")) }
     let writers = waitingWriters(s, lock: lock)
     if !writers.isEmpty { parts.append("writer waiting: " + writers.map { describe(s, $0) }.joined(separator: ", ")) }
+    if !l.pendingWriter.isNone { parts.append("writer pending: \(describe(s, l.pendingWriter))") }
+    if !l.waiters.isEmpty {
+      parts.append("queued: " + l.waiters.map { "task \(program.tasks[Int($0.task)].name)\($0.mode == .write ? " (write)" : $0.mode == .read ? " (read)" : "")" }.joined(separator: ", "))
+    }
     return parts.isEmpty ? "free" : parts.joined(separator: "; ")
   }
 }

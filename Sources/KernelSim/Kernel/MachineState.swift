@@ -78,6 +78,8 @@ public struct TaskState: Hashable, Sendable {
   public var cpu: Int8 = 0
   /// Sleeping in `synchronize_rcu()` until grace period number `waitGP` has completed (-1: not).
   public var waitGP: Int16 = -1
+  /// Queued on this sleeping lock (-1: none).
+  public var waitLock: Int32 = -1
 }
 
 public struct CPUState: Hashable, Sendable {
@@ -115,8 +117,19 @@ public struct LockState: Hashable, Sendable {
   public var owner: ContextRef = .none
   /// Read-side holders of an rwlock, sorted; a context appears once per hold.
   public var readers: [ContextRef] = []
+  /// Sleeping locks: tasks queued in arrival order (FIFO), with the side they want.
+  public var waiters: [LockWaiter] = []
+  /// percpu-rwsem: the writer that has set `sem->block` and waits for readers to drain.
+  public var pendingWriter: ContextRef = .none
+  /// Tasks granted the lock (or to be woken to retry) that the releaser still has to wake.
+  public var wakees: [Int32] = []
 
   public var isFree: Bool { owner.isNone && readers.isEmpty }
+}
+
+public struct LockWaiter: Hashable, Sendable {
+  public var task: Int32
+  public var mode: LockMode
 }
 
 public struct MachineState: Hashable, Sendable {

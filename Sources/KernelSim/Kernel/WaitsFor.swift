@@ -11,6 +11,9 @@ public struct WaitEdge: Hashable, Sendable {
     /// X sleeps in synchronize_rcu(): the grace period needs Y (a task blocked inside
     /// rcu_read_lock(), or the running context of a CPU that has not passed a quiescent state).
     case gracePeriod
+    /// X sleeps on sleeping lock `lock`: Y holds it, is a writer queued ahead of X, or (a
+    /// pending percpu-rwsem writer) has blocked new readers.
+    case sleepsOn(lock: Int, mode: LockMode)
   }
   public var from: ContextRef
   public var to: ContextRef
@@ -37,6 +40,41 @@ extension Machine {
       }
     }
     if let up = s.above(ref) { edges.append(WaitEdge(from: ref, to: up, reason: .interruptedBy)) }
+    // A queued task still on its CPU is on its way into schedule() and can still release the
+    // spinlocks it holds there (the rq lock): only once it is off the CPU can it not progress.
+    if ref.isTask, s.tasks[ref.taskIndex].waitLock >= 0, s.cpu(of: ref) == nil {
+      let lock = Int(s.tasks[ref.taskIndex].waitLock)
+      let l = s.locks[lock]
+      let me = Int32(ref.taskIndex)
+      let mine = l.waiters.firstIndex { $0.task == me }
+      let mode = mine.map { l.waiters[$0].mode } ?? .write
+      var targets: [ContextRef] = []
+      if !l.owner.isNone { targets.append(l.owner) }
+      switch program.locks[lock].kind {
+      case .mutex:
+        break
+      case .rwsem:
+        if mode == .write {
+          targets += l.readers
+          if let i = mine { targets += l.waiters[..<i].map { .task(Int($0.task)) } }
+        } else if let head = l.waiters.first, head.mode == .write, head.task != me {
+          targets.append(.task(Int(head.task)))
+        }
+      case .percpuRwsem:
+        if l.pendingWriter == ref {
+          targets += l.readers
+        } else {
+          if !l.pendingWriter.isNone { targets.append(l.pendingWriter) }
+          if mode == .write, let i = mine { targets += l.waiters[..<i].map { .task(Int($0.task)) } }
+        }
+      default:
+        break
+      }
+      var seen = Set<ContextRef>()
+      for t in targets where seen.insert(t).inserted {
+        edges.append(WaitEdge(from: ref, to: t, reason: .sleepsOn(lock: lock, mode: mode)))
+      }
+    }
     if ref.isTask, s.tasks[ref.taskIndex].waitGP >= 0 {
       for t in rcuBlockedReaders(s) { edges.append(WaitEdge(from: ref, to: .task(t), reason: .gracePeriod)) }
       for cpu in s.cpus.indices where s.rcu.qsNeeded & (1 << UInt16(cpu)) != 0 {
@@ -51,6 +89,9 @@ extension Machine {
     var refs = liveContexts(s)
     for t in s.tasks.indices where s.tasks[t].waitGP >= 0 && s.cpu(of: .task(t)) == nil { refs.append(.task(t)) }
     for t in rcuBlockedReaders(s) where s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) { refs.append(.task(t)) }
+    for t in s.tasks.indices where s.tasks[t].waitLock >= 0 && s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) {
+      refs.append(.task(t))
+    }
     return refs
   }
 
@@ -63,7 +104,7 @@ extension Machine {
 
   /// Whether any context spins: a cheap pre-check before building the graph.
   func anyoneBlocked(_ s: MachineState) -> Bool {
-    if s.tasks.contains(where: { $0.waitGP >= 0 }) { return true }
+    if s.tasks.contains(where: { $0.waitGP >= 0 || $0.waitLock >= 0 }) { return true }
     for cpu in s.cpus.indices {
       for r in s.chain(of: cpu) where s[r].spinningOn >= 0 { return true }
     }

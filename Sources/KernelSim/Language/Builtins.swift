@@ -21,6 +21,8 @@ struct Builtin {
     case intPointer
     /// A task: `struct task_struct *`.
     case task
+    /// A pointer to a lock of any kind.
+    case anyLock
   }
   var primitive: Primitive
   var arguments: [Argument]
@@ -99,6 +101,18 @@ struct Builtin {
     ]
     for (op, args, r) in rcu { t[op.rawValue] = Builtin(primitive: .rcu(op), arguments: args, returns: r) }
     t["arch_irq_work_raise"] = Builtin(primitive: .irqWorkRaise, arguments: [], returns: .void)
+    // Sleeping locks' native core; the prelude writes mutex_lock() & co. on top.
+    let sleepers: [(SleepLockOp, LockKind, ValueType)] = [
+      (.mutexLockOrQueue, .mutex, .bool), (.mutexTrylock, .mutex, .bool), (.mutexUnlock, .mutex, .void),
+      (.downReadOrQueue, .rwsem, .bool), (.downWriteOrQueue, .rwsem, .bool), (.downReadTrylock, .rwsem, .bool),
+      (.downWriteTrylock, .rwsem, .bool), (.upRead, .rwsem, .void), (.upWrite, .rwsem, .void),
+      (.percpuDownReadOrQueue, .percpuRwsem, .bool), (.percpuUpRead, .percpuRwsem, .void),
+      (.percpuDownWriteOrQueue, .percpuRwsem, .bool), (.percpuUpWrite, .percpuRwsem, .void),
+    ]
+    for (op, kind, r) in sleepers { t[op.rawValue] = Builtin(primitive: .sleepLock(op), arguments: [.lock(kind)], returns: r) }
+    t["__lock_next_wakee"] = Builtin(primitive: .sleepLock(.nextWakee), arguments: [.anyLock], returns: .pointer(.object("*")))
+    t["might_sleep"] = Builtin(primitive: .mightSleep, arguments: [], returns: .void)
+    t["__msleep"] = Builtin(primitive: .msleep, arguments: [], returns: .void)
     return t
   }()
 

@@ -252,6 +252,9 @@ public struct Checker {
     case "rwlock_t": base = .lock(.rwlock)
     case "func": base = .function
     case "struct list_head": base = .list
+    case "struct mutex": base = .lock(.mutex)
+    case "struct rw_semaphore": base = .lock(.rwsem)
+    case "struct percpu_rw_semaphore": base = .lock(.percpuRwsem)
     default:
       let name = String(t.base.dropFirst("struct ".count))
       guard structs[name] != nil else {

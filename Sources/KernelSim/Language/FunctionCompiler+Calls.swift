@@ -118,6 +118,12 @@ extension FunctionCompiler {
       case .value:
         guard let v = rvalue(a, expecting: .int) else { return nil }
         compiled.append(v.expr)
+      case .anyLock:
+        guard let t = expression(a), case .pointer(.lock) = t.type else {
+          error(.wrongArgument, a.location, "\(callee) expects a pointer to a lock")
+          return nil
+        }
+        compiled.append(t.expr)
       case .list:
         guard let t = expression(a), t.type == .pointer(.list) else {
           error(.wrongArgument, a.location, "\(callee) expects a pointer to a struct list_head (write '&head')")
@@ -154,7 +160,10 @@ extension FunctionCompiler {
     }
     var result: Int?
     if b.returns != .void { result = temporary(b.returns) }
-    emit(.primitive(b.primitive, name: callee, arguments: compiled, out: out, result: result), at: loc, visible: true)
+    // might_sleep() only checks the caller's own context state, which no other context changes:
+    // it is independent of every other step and need not be an interleaving point.
+    let visible = b.primitive != .mightSleep
+    emit(.primitive(b.primitive, name: callee, arguments: compiled, out: out, result: result), at: loc, visible: visible)
     return Typed(expr: result.map { .local($0) } ?? .constant(0), type: b.returns, lvalue: nil)
   }
 }
@@ -165,6 +174,9 @@ extension LockKind {
     switch have {
     case .spinlock: return " (use spin_\(callee.split(separator: "_").dropFirst(callee.hasPrefix("raw_") ? 2 : 1).joined(separator: "_")))"
     case .rawSpinlock: return " (use raw_spin_\(callee.split(separator: "_").dropFirst(callee.hasPrefix("raw_") ? 2 : 1).joined(separator: "_")))"
+    case .mutex: return " (use mutex_lock/mutex_unlock)"
+    case .rwsem: return " (use down_read/down_write/up_read/up_write)"
+    case .percpuRwsem: return " (use percpu_down_read/percpu_down_write/...)"
     case .rwlock: return " (use read_\(callee.split(separator: "_").dropFirst(callee.hasPrefix("raw_") ? 2 : 1).joined(separator: "_")) or write_...)"
     }
   }

@@ -82,6 +82,8 @@ struct FunctionCompiler {
     case .expression(let e):
       if case .callValue(let f, let args) = e.kind {
         compileIndirectCall(f, args, at: e.location)
+      } else if case .call(let name, let args) = e.kind, name == "wait_event" || name == "wait_event_interruptible" {
+        compileWaitEvent(args, at: e.location)
       } else if case .call = e.kind { _ = compileCall(e, asStatement: true) } else {
         error(.wrongType, e.location, "expression statement has no effect (expected a call or an assignment)")
       }
@@ -296,6 +298,33 @@ struct FunctionCompiler {
     let el = CExpr.element(base: base, count: count, index: index)
     if element.isScalar { return Typed(expr: .load(el), type: element, lvalue: .global(el)) }
     return Typed(expr: el, type: element, lvalue: nil)
+  }
+
+  /// `wait_event(wq, cond)`: the kernel's ___wait_event() loop, over the prelude's
+  /// prepare_to_wait()/finish_wait():
+  ///     might_sleep(); done = 0;
+  ///     while (!done) { prepare_to_wait(&wq); if (cond) done = 1; else schedule(); }
+  ///     finish_wait(&wq);
+  mutating func compileWaitEvent(_ args: [Expr], at loc: SourceLocation) {
+    guard args.count == 2 else {
+      error(.wrongArgument, loc, "wait_event takes 2 arguments (the wait queue head and the condition), got \(args.count)")
+      return
+    }
+    let wq = Expr(kind: .unary(.addressOf, args[0]), location: args[0].location)
+    let doneName = "__wait_done\(code.count)"
+    func call(_ n: String, _ a: [Expr]) -> Stmt { Stmt(kind: .expression(Expr(kind: .call(n, a), location: loc)), location: loc) }
+    let done = Expr(kind: .name(doneName), location: loc)
+    let one = Expr(kind: .integer(1), location: loc)
+    let body: [Stmt] = [
+      call("might_sleep", []),
+      Stmt(kind: .local(TypeRef(base: "int", pointerDepth: 0, location: loc), name: doneName, nameLocation: loc, initial: nil), location: loc),
+      Stmt(kind: .whileLoop(Expr(kind: .unary(.not, done), location: loc), [
+        call("prepare_to_wait", [wq]),
+        Stmt(kind: .ifElse(args[1], [Stmt(kind: .assign(target: done, .assign, one), location: loc)], [call("schedule", [])]), location: loc),
+      ]), location: loc),
+      call("finish_wait", [wq]),
+    ]
+    compileBlock(body)
   }
 
   mutating func compileIndirectCall(_ f: Expr, _ args: [Expr], at loc: SourceLocation) {

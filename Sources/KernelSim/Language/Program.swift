@@ -8,6 +8,12 @@ public enum LockKind: String, Sendable, Hashable {
   case spinlock = "spinlock_t"
   case rawSpinlock = "raw_spinlock_t"
   case rwlock = "rwlock_t"
+  /// Sleeping locks: a waiter gives its CPU up.
+  case mutex = "struct mutex"
+  case rwsem = "struct rw_semaphore"
+  case percpuRwsem = "struct percpu_rw_semaphore"
+
+  public var sleeps: Bool { self == .mutex || self == .rwsem || self == .percpuRwsem }
 }
 
 /// One lock object.
@@ -155,6 +161,23 @@ public enum Primitive: Sendable, Hashable {
   case rcu(RCUOp)
   /// `arch_irq_work_raise()`: a self-IPI delivered once this CPU has interrupts enabled.
   case irqWorkRaise
+  /// Sleeping locks (kernel/locking/mutex.c, rwsem.c, percpu-rwsem.c): the native state
+  /// changes under the prelude's lock/unlock paths.
+  case sleepLock(SleepLockOp)
+  /// `might_sleep()`: "sleeping function called from invalid context" when atomic.
+  case mightSleep
+  /// `msleep()`/`schedule_timeout()`: a voluntary sleep that ends by itself.
+  case msleep
+}
+
+public enum SleepLockOp: String, Sendable, Hashable {
+  case mutexLockOrQueue = "__mutex_lock_or_queue", mutexTrylock = "__mutex_trylock", mutexUnlock = "__mutex_unlock"
+  case downReadOrQueue = "__down_read_or_queue", downWriteOrQueue = "__down_write_or_queue"
+  case downReadTrylock = "__down_read_trylock", downWriteTrylock = "__down_write_trylock"
+  case upRead = "__up_read", upWrite = "__up_write"
+  case percpuDownReadOrQueue = "__percpu_down_read_or_queue", percpuUpRead = "__percpu_up_read"
+  case percpuDownWriteOrQueue = "__percpu_down_write_or_queue", percpuUpWrite = "__percpu_up_write"
+  case nextWakee = "__lock_next_wakee"
 }
 
 public enum AtomicOp: String, Sendable, Hashable {

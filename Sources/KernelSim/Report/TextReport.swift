@@ -94,10 +94,10 @@ public enum TextReport {
     for step in timeline.steps { _ = machine.step(&s, step.choice, log: &nolog) }
     var out = ""
     for e in cycle {
-      let cpu = s.cpu(of: e.from) ?? 0
+      let cpu = s.cpu(of: e.from)
       let name = machine.contextName(s, e.from)
-      let ctxSnap = snap.cpus[cpu].contexts.first { $0.name == name }
-      out += "  cpu\(cpu) \(name)  [\(ctxSnap?.stateText ?? "")]\n"
+      let ctxSnap = cpu.map { c in snap.cpus[c].contexts.first { $0.name == name } } ?? snap.asleep.first { $0.name == name }
+      out += "  \(cpu.map { "cpu\($0)" } ?? "asleep") \(name)  [\(ctxSnap?.stateText ?? "")]\n"
       switch e.reason {
       case .spinsOn(let lock, let mode):
         let l = p.locks[lock]
@@ -109,6 +109,12 @@ public enum TextReport {
         out += "    cannot run: interrupted by \(machine.describe(s, e.to))\n"
       case .gracePeriod:
         out += "    sleeps in synchronize_rcu(): the grace period waits for \(machine.describe(s, e.to))\n"
+      case .sleepsOn(let lock, let mode):
+        let l = p.locks[lock]
+        let st = s.locks[lock]
+        let relation = st.owner == e.to ? "held by" : st.readers.contains(e.to) ? "read-held by" : st.pendingWriter == e.to ? "blocked by the pending writer" : "queued behind"
+        out += "    sleeps on \(l.name)\(mode == .exclusive ? "" : " (\(mode.rawValue))") (class \(l.className)) in \(machine.chainNames(s[e.from]).joined(separator: " > "))\n"
+        out += "    \(relation) \(machine.describe(s, e.to))\n"
       }
       for h in ctxSnap?.holds ?? [] {
         out += "    holds \(h.lock)\(h.mode == .exclusive ? "" : " (\(h.mode.rawValue))"): \(h.operation)"

@@ -55,6 +55,8 @@ public struct Snapshot: Sendable, Hashable {
   public var cpus: [CPUSnapshot]
   /// Tasks not on any CPU: ready or finished.
   public var offCPU: [String]
+  /// Sleeping tasks that hold locks or wait on one, described like CPU contexts.
+  public var asleep: [ContextSnapshot] = []
 }
 
 public struct CPUSnapshot: Sendable, Hashable {
@@ -65,7 +67,7 @@ public struct CPUSnapshot: Sendable, Hashable {
 }
 
 public struct ContextSnapshot: Sendable, Hashable {
-  public enum State: String, Sendable { case running, spinning, interrupted, idle }
+  public enum State: String, Sendable { case running, spinning, interrupted, idle, sleeping }
   public var name: String
   public var state: State
   public var irqsOff: Bool

@@ -39,7 +39,9 @@ public struct TimelineBuilder {
         let l = program.locks[e.lock]
         switch e.kind {
         case .acquired:
-          let mode: LockMode = e.operation.hasPrefix("read_") ? .read : (e.operation.hasPrefix("write_") ? .write : .exclusive)
+          let op = e.operation
+          let mode: LockMode = (op.hasPrefix("read_") || op.contains("down_read") || op.contains("percpu_down_read") || e.outcome.contains("for read")) ? .read
+            : ((op.hasPrefix("write_") || op.contains("down_write")) ? .write : .exclusive)
           holds[key, default: []].append(HeldLock(lock: l.name, lockClass: l.className, mode: mode, operation: e.operation,
                                                   chain: e.chain, location: e.location))
         case .released:
@@ -113,6 +115,26 @@ public struct TimelineBuilder {
       case .running: break
       }
     }
-    return Snapshot(cpus: cpus, offCPU: off)
+    var asleep: [ContextSnapshot] = []
+    for t in s.tasks.indices where s.cpu(of: .task(t)) == nil && s.tasks[t].status != .done {
+      let r = ContextRef.task(t)
+      let held = s.locks.indices.filter { s.locks[$0].owner == r || s.locks[$0].readers.contains(r) }
+      guard !held.isEmpty || s.tasks[t].waitLock >= 0 || s.tasks[t].waitGP >= 0 else { continue }
+      var holdsList: [HeldLock] = []
+      for l in held {
+        holdsList += holds[HoldKey(lock: l, holder: r)] ?? [HeldLock(lock: program.locks[l].name, lockClass: program.locks[l].className,
+                                                                     mode: .exclusive, operation: "?", chain: [], location: nil)]
+      }
+      let c = s.tasks[t].context
+      var waiting: String?
+      if s.tasks[t].waitLock >= 0 { waiting = "sleeps on \(program.locks[Int(s.tasks[t].waitLock)].name) (\(machine.holderText(s, lock: Int(s.tasks[t].waitLock))))" }
+      if s.tasks[t].waitGP >= 0 { waiting = "sleeps in synchronize_rcu() (grace period \(s.tasks[t].waitGP))" }
+      asleep.append(ContextSnapshot(name: machine.contextName(s, r), state: .sleeping, irqsOff: c.irqsOff, bhCount: Int(c.bh),
+                                    preemptCount: Int(c.preempt), chain: machine.chainNames(c), location: machine.location(c),
+                                    waiting: waiting, holds: holdsList))
+    }
+    var snapshot = Snapshot(cpus: cpus, offCPU: off)
+    snapshot.asleep = asleep
+    return snapshot
   }
 }
