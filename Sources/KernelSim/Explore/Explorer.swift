@@ -22,7 +22,7 @@ public struct Explorer {
     var stats = ExploreStatistics()
     var findings: [Finding] = []
     var signatures = Set<String>()
-    var index: [MachineState: Int32] = [:]
+    var index: [StateKey: Int32] = [:]
     var parent: [Int32] = []
     var via: [Choice] = []
     var depth: [Int32] = []
@@ -39,7 +39,7 @@ public struct Explorer {
     }
 
     let initial = machine.initialState()
-    index[initial] = 0
+    index[StateKey(initial)] = 0
     parent.append(-1)
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
@@ -72,14 +72,15 @@ public struct Explorer {
           }
           continue
         }
-        if index[next] != nil { continue }
+        let key = StateKey(next)
+        if index[key] != nil { continue }
         if index.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
           break search
         }
         let nid = Int32(parent.count)
-        index[next] = nid
+        index[key] = nid
         parent.append(id)
         via.append(choice)
         let d = depth[Int(id)] + 1

@@ -63,7 +63,8 @@ public enum TextReport {
         for c in f.witness { _ = machine.step(&st, c, log: &nolog) }
         return st.cpu(of: e.from)
       }).count
-      out += "[DEADLOCK \(number)] waits-for cycle of \(f.cycle.count) context\(f.cycle.count == 1 ? "" : "s") on \(cpuCount) CPU\(cpuCount == 1 ? "" : "s"), locks: \(lockNames)\n"
+      let placement = cpuCount == 0 ? "all asleep" : "on \(cpuCount) CPU\(cpuCount == 1 ? "" : "s")"
+      out += "[DEADLOCK \(number)] waits-for cycle of \(f.cycle.count) context\(f.cycle.count == 1 ? "" : "s") \(placement), locks: \(lockNames)\n"
       if case .deadlock(let cycle, _) = timeline.end {
         out += cycleAccount(cycle, timeline: timeline, machine: machine)
       }
