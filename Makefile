@@ -4,12 +4,13 @@
 SWIFT     ?= swift
 BUILD_DIR := .build
 KSIM      := $(BUILD_DIR)/debug/ksim
+KSIM_REL  := $(BUILD_DIR)/release/ksim
 # Every scenario at the top of Scenarios/ (preludes and benchmark families live in subfolders).
 SCENARIOS := $(sort $(wildcard Scenarios/*.ksim))
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS  := libncurses-dev tmux
 
-.PHONY: deps build run test test-all check clean
+.PHONY: deps build run test check clean
 
 # Install the system packages the build, the viewer and its end-to-end test need (no-op when present).
 deps:
@@ -23,9 +24,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Explore every scenario in Scenarios/ and print the verdict table; fails if any verdict differs from its expect line.
-run: build
-	$(KSIM) explore --summary --timing $(SCENARIOS)
+# Explore every scenario in Scenarios/ (release build) and print the verdict table; fails if any verdict differs from its expect line.
+run: deps
+	$(SWIFT) build -c release
+	$(KSIM_REL) explore --summary --timing $(SCENARIOS)
 
 # Check every scenario file for errors without exploring.
 check: build
