@@ -10,7 +10,7 @@ SCENARIOS := $(sort $(wildcard Scenarios/*.ksim))
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS  := libncurses-dev tmux
 
-.PHONY: deps build run test check clean
+.PHONY: deps build run test check watch clean
 
 # Install the system packages the build, the viewer and its end-to-end test need (no-op when present).
 deps:
@@ -37,6 +37,11 @@ check: build
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test --disable-xctest
+
+# Open a scenario in the terminal timeline: make watch SCENARIO=Scenarios/klist_hardirq.ksim [TRACE=file]
+watch: build
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make watch SCENARIO=Scenarios/<name>.ksim [TRACE=trace-file]"; exit 2; fi
+	$(KSIM) watch $(SCENARIO) $(if $(TRACE),--trace $(TRACE),)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -13,14 +13,19 @@ let package = Package(
   targets: [
     // Everything but argument parsing and curses: language, kernel model, explorer, reports.
     .target(name: "KernelSim"),
+    // The pure frame model of `ksim watch`: (timeline, view state, size) -> grid; the key reducer.
+    .target(name: "TimelineView", dependencies: ["KernelSim"]),
+    // Thin C module over the system's ncursesw (modulemap + shim header). Only Screen.swift uses it.
+    .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     // The command-line tool: a thin layer of commands over KernelSim.
     .executableTarget(
       name: "ksim",
       dependencies: [
-        "KernelSim",
+        "KernelSim", "TimelineView", "CNcurses",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "KernelSimTests", dependencies: ["KernelSim"]),
+    .testTarget(name: "TimelineViewTests", dependencies: ["TimelineView", "KernelSim"]),
     // Runs the built `ksim` binary as a subprocess (no link against it).
     .testTarget(name: "KsimEndToEndTests"),
   ]

@@ -30,6 +30,10 @@ extension Machine {
       // The context left its CPU (it went to sleep): it resumes when picked again.
       if ref.isTask, s.cpus[cpu].current != Int32(ref.taskIndex) { return nil }
     default:
+      if log != nil, case .store = instr.op {} else if log != nil {
+        // A visible read of shared state (a condition, an assignment from a global).
+        record(&log, s, .other, ref, cpu: cpu, at: instr.location, "reads shared state", "at \(instr.location.line):\(instr.location.column)")
+      }
       if let bug = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return bug }
     }
     if advancePC { s[ref].frames[s[ref].frames.count - 1].pc += 1 }

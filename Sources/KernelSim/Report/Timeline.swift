@@ -5,6 +5,12 @@ public struct Timeline: Sendable {
   public var steps: [TimelineStep]
   public var end: End
 
+  public init(program: Program, steps: [TimelineStep], end: End) {
+    self.program = program
+    self.steps = steps
+    self.end = end
+  }
+
   /// How the run ends.
   public enum End: Sendable {
     case deadlock([WaitEdge], description: [String])
