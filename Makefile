@@ -10,7 +10,7 @@ SCENARIOS := $(sort $(wildcard Scenarios/*.ksim))
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS  := libncurses-dev tmux
 
-.PHONY: deps build run test check watch clean
+.PHONY: deps build run test check watch bench clean
 
 # Install the system packages the build, the viewer and its end-to-end test need (no-op when present).
 deps:
@@ -37,6 +37,11 @@ check: build
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test --disable-xctest
+
+# Benchmark (release build): every seed scenario and the families in Scenarios/bench/; JSON in bench/results.json.
+bench: deps
+	$(SWIFT) build -c release
+	$(KSIM_REL) bench $(SCENARIOS) $(sort $(wildcard Scenarios/bench/*.ksim)) --json-out bench/results.json
 
 # Open a scenario in the terminal timeline: make watch SCENARIO=Scenarios/klist_hardirq.ksim [TRACE=file]
 watch: build

@@ -24,6 +24,12 @@ extension Ksim {
     @Option(name: .customLong("max-states"), help: "Stop after storing this many states (the verdict is then INCOMPLETE).")
     var maxStates: Int = 5_000_000
 
+    @Option(name: .customLong("max-memory"), help: "Stop when ksim's resident memory exceeds this many MiB (the verdict is then INCOMPLETE).")
+    var maxMemory: Int?
+
+    @Option(name: .customLong("preemptions"), help: "Preemptions the explorer may inject (default: the scenario's 'preemptions N;', else 0).")
+    var preemptions: Int?
+
     @Flag(help: "Print only the verdict table (one line per scenario).")
     var summary = false
 
@@ -37,12 +43,15 @@ extension Ksim {
 
     func run() throws {
       let (programs, failed) = loadScenarios(files)
-      let options = ExploreOptions(irqBound: irqBound, maxStates: maxStates)
+      installInterruptHandler()
+      var options = ExploreOptions(irqBound: irqBound, maxStates: maxStates, preemptions: preemptions)
+      options.maxMemory = maxMemory.map { $0 << 20 }
       var results: [ExplorationResult] = []
       var mismatch = false
       let width = programs.map { $0.name.count }.max() ?? 0
       for p in programs {
-        let r = Explorer(program: p, options: options).run()
+        let r = Explorer(program: p, options: options).run(progress: progressReporter(p.name), stop: interruptFlag)
+        endProgress()
         results.append(r)
         if Verdict(r).matches == false { mismatch = true }
         if Verdict(r).matches == nil && !r.deadlocks.isEmpty { mismatch = true }
@@ -52,6 +61,10 @@ extension Ksim {
           }
         }
         if let dir = traceOut { try writeTraces(r, to: dir, options: options) }
+        if interruptFlag.isRaised {
+          printErr("interrupted: the results above are incomplete")
+          break
+        }
       }
       if format == .json { print(JSONReport.exploration(results), terminator: "") }
       if format == .text && summary {

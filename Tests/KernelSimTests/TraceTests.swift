@@ -61,3 +61,22 @@ import Testing
     #expect(JSONReport.exploration([a]) == JSONReport.exploration([b]))
   }
 }
+
+/// The compact encoding the explorer stores is exact: decoding gives back the same state.
+@Suite struct EncodingTests {
+  @Test func everyStateOfAScenarioRoundTrips() throws {
+    let p = try #require(Frontend.load(path: repositoryRoot.appendingPathComponent("Scenarios/aio_fuse_softirq_aa.ksim").path).program)
+    let m = Machine(program: p)
+    var s = m.initialState()
+    var nolog: EventLog? = nil
+    var checked = 0
+    for _ in 0..<300 {
+      let key = StateKey(s)
+      #expect(key.state == s)
+      #expect(StateKey(key.state) == key)
+      checked += 1
+      guard let c = m.enabledChoices(s).last, m.step(&s, c, log: &nolog) == nil else { break }
+    }
+    #expect(checked > 20)
+  }
+}

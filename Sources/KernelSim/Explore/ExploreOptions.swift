@@ -6,6 +6,8 @@ public struct ExploreOptions: Sendable, Hashable {
   public var maxStates: Int
   /// Preemptions the explorer may inject; nil means the scenario's `preemptions N;` (default 0).
   public var preemptions: Int?
+  /// Stop (with partial statistics) once the process's resident memory exceeds this many bytes.
+  public var maxMemory: Int?
 
   public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil) {
     self.irqBound = irqBound

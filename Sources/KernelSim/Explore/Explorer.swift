@@ -17,17 +17,22 @@ public struct Explorer {
     self.machine = Machine(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
   }
 
-  public func run() -> ExplorationResult {
+  /// Runs the search. `progress` is called about twice a second with the statistics so far;
+  /// `stop` ends the run early (the result is then incomplete).
+  public func run(progress: ((ExploreStatistics) -> Void)? = nil, stop: StopFlag? = nil) -> ExplorationResult {
+    MemoryUsage.resetPeak()
     let start = DispatchTime.now().uptimeNanoseconds
     var stats = ExploreStatistics()
     var findings: [Finding] = []
     var signatures = Set<String>()
-    var index: [StateKey: Int32] = [:]
+    var visited = VisitedSet()
     var parent: [Int32] = []
     var via: [Choice] = []
     var depth: [Int32] = []
-    var queue: [(MachineState, Int32)] = []
+    // The frontier holds ids; a state is decoded from its stored encoding when expanded.
+    var queue: [Int32] = []
     var head = 0
+    var lastProgress = start
 
     func witness(_ i: Int32, then last: Choice? = nil) -> [Choice] {
       var path: [Choice] = []
@@ -39,16 +44,36 @@ public struct Explorer {
     }
 
     let initial = machine.initialState()
-    index[StateKey(initial)] = 0
+    _ = visited.insert(StateKey(initial))
     parent.append(-1)
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
-    queue.append((initial, 0))
+    queue.append(0)
     var nolog: EventLog? = nil
 
     search: while head < queue.count {
-      let (state, id) = queue[head]
+      let id = queue[head]
+      let state = visited.keys[Int(id)].state
       head += 1
+      if head & 0x3FF == 0 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let stop, stop.isRaised {
+          stats.complete = false
+          stats.stopReason = "interrupted"
+          break search
+        }
+        if let limit = options.maxMemory, MemoryUsage.resident > limit {
+          stats.complete = false
+          stats.stopReason = "stopped at --max-memory \(limit / (1 << 20)) MiB"
+          break search
+        }
+        if let progress, now - lastProgress > 500_000_000 {
+          lastProgress = now
+          stats.statesStored = visited.count
+          stats.seconds = Double(now - start) / 1e9
+          progress(stats)
+        }
+      }
       if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
@@ -73,14 +98,13 @@ public struct Explorer {
           continue
         }
         let key = StateKey(next)
-        if index[key] != nil { continue }
-        if index.count >= options.maxStates {
+        if visited.contains(key) { continue }
+        if visited.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
           break search
         }
-        let nid = Int32(parent.count)
-        index[key] = nid
+        let nid = visited.insert(key).id
         parent.append(id)
         via.append(choice)
         let d = depth[Int(id)] + 1
@@ -103,11 +127,12 @@ public struct Explorer {
           }
           continue
         }
-        queue.append((next, nid))
+        queue.append(nid)
       }
     }
-    stats.statesStored = index.count
+    stats.statesStored = visited.count
     stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    stats.peakMemory = MemoryUsage.peak
     return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)
   }
 

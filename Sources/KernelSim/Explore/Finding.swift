@@ -1,3 +1,5 @@
+import Foundation
+
 /// Something the explorer found, with the shortest schedule that reaches it.
 public struct Finding: Sendable {
   public enum Kind: String, Sendable { case deadlock = "DEADLOCK", hang = "HANG", bug = "BUG" }
@@ -29,6 +31,46 @@ public struct ExploreStatistics: Sendable {
   public var complete = true
   public var stopReason: String?
   public var seconds: Double = 0
+  /// Peak resident memory of the process (bytes), read at the end of the run.
+  public var peakMemory = 0
+
+  public init() {}
+
+  /// Stored states per second.
+  public var statesPerSecond: Double { seconds > 0 ? Double(statesStored) / seconds : 0 }
+}
+
+/// Asks a running exploration to stop (Ctrl-C); checked between states.
+public final class StopFlag: @unchecked Sendable {
+  private var raised = false
+  public init() {}
+  public func raise() { raised = true }
+  public var isRaised: Bool { raised }
+}
+
+/// Process memory, from /proc (Linux).
+public enum MemoryUsage {
+  /// Resident set size now, in bytes.
+  public static var resident: Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * 4096 : 0
+  }
+  /// Resets the peak (VmHWM) to the current size, so the next reading is this run's peak.
+  public static func resetPeak() {
+    if let h = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+      h.write(Data("5".utf8))
+      try? h.close()
+    }
+  }
+
+  /// Peak resident set size (VmHWM), in bytes.
+  public static var peak: Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return resident }
+    let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kb * 1024
+  }
 }
 
 public struct ExplorationResult: Sendable {
