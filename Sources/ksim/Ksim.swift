@@ -34,3 +34,24 @@ func loadScenarios(_ paths: [String]) -> (programs: [Program], failed: Bool) {
 }
 
 func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// Reads and replays trace `path` against `program`; prints located errors and throws on bad
+/// input (an unreadable file, a bad line, a choice that is not enabled where it is used).
+func replayTrace(_ path: String, program: Program, irqBound: Int?) throws -> Timeline {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    printErr("\(path): error: cannot read trace file")
+    throw Status.badInput
+  }
+  let parsed: TraceText.Parsed
+  switch TraceText.parse(String(decoding: data, as: UTF8.self), path: path, program: program) {
+  case .success(let p): parsed = p
+  case .failure(let e): printErr(e.description); throw Status.badInput
+  }
+  let machine = Machine(program: program, irqBound: irqBound ?? parsed.irqBound)
+  switch TimelineBuilder(machine: machine).build(parsed.choices.map { ($0.choice, $0.line) }) {
+  case .success(let t): return t
+  case .failure(let e):
+    printErr("\(path):\(e.line ?? 0): error: step \(e.stepIndex): '\(e.choice)' is not enabled here; enabled: \(e.enabled.isEmpty ? "nothing (the run has ended)" : e.enabled.joined(separator: ", "))")
+    throw Status.badInput
+  }
+}

@@ -19,23 +19,7 @@ extension Ksim {
     func run() throws {
       let (programs, failed) = loadScenarios([file])
       guard !failed, let program = programs.first else { throw Status.badInput }
-      guard let data = FileManager.default.contents(atPath: trace) else {
-        printErr("\(trace): error: cannot read trace file")
-        throw Status.badInput
-      }
-      let parsed: TraceText.Parsed
-      switch TraceText.parse(String(decoding: data, as: UTF8.self), path: trace, program: program) {
-      case .success(let p): parsed = p
-      case .failure(let e): printErr(e.description); throw Status.badInput
-      }
-      let machine = Machine(program: program, irqBound: irqBound ?? parsed.irqBound)
-      switch TimelineBuilder(machine: machine).build(parsed.choices.map { ($0.choice, $0.line) }) {
-      case .success(let t):
-        print(TextReport.timeline(t), terminator: "")
-      case .failure(let e):
-        printErr("\(trace):\(e.line ?? 0): error: step \(e.stepIndex): '\(e.choice)' is not enabled here; enabled: \(e.enabled.isEmpty ? "nothing (the run has ended)" : e.enabled.joined(separator: ", "))")
-        throw Status.badInput
-      }
+      print(TextReport.timeline(try replayTrace(trace, program: program, irqBound: irqBound)), terminator: "")
     }
   }
 }

@@ -45,22 +45,8 @@ extension Ksim {
       let options = ExploreOptions(irqBound: irqBound)
       let bounds = boundsDescription(program, options)
       if let trace {
-        guard let data = FileManager.default.contents(atPath: trace) else {
-          printErr("\(trace): error: cannot read trace file")
-          throw Status.badInput
-        }
-        let parsed: TraceText.Parsed
-        switch TraceText.parse(String(decoding: data, as: UTF8.self), path: trace, program: program) {
-        case .success(let p): parsed = p
-        case .failure(let e): printErr(e.description); throw Status.badInput
-        }
-        let machine = Machine(program: program, irqBound: irqBound ?? parsed.irqBound)
-        switch TimelineBuilder(machine: machine).build(parsed.choices.map { ($0.choice, $0.line) }) {
-        case .success(let t): return WatchModel(timeline: t, verdict: verdictWord(t.end), bounds: bounds, source: "trace \(trace)")
-        case .failure(let e):
-          printErr("\(trace):\(e.line ?? 0): error: step \(e.stepIndex): '\(e.choice)' is not enabled here; enabled: \(e.enabled.joined(separator: ", "))")
-          throw Status.badInput
-        }
+        let t = try replayTrace(trace, program: program, irqBound: irqBound)
+        return WatchModel(timeline: t, verdict: verdictWord(t.end), bounds: bounds, source: "trace \(trace)")
       }
       let result = Explorer(program: program, options: options).run()
       let machine = Machine(program: program, irqBound: irqBound)

@@ -64,6 +64,13 @@ import Testing
     #expect(end.contains("DEADLOCK cycle: task pci_hotplug on cpu0 → hardirq dmar on cpu0"), "the cycle at the end:\n\(end)")
     #expect(end.contains("spins on pci_bus_klist.k_lock"))
 
+    // Resizing the terminal re-lays the screen at the new size.
+    _ = try WatchTerminalTests.tmux(["-L", socket, "resize-window", "-t", "w", "-x", "60", "-y", "20"])
+    let resized = try WatchTerminalTests.waitFor("step 6 of 6 │ all inte", socket: socket)
+    let widths = resized.components(separatedBy: "\n").map { $0.count }
+    #expect(widths.allSatisfy { $0 <= 60 }, "laid out for 60 columns:\n\(resized)")
+    #expect(resized.contains("DEADLOCK cycle"), "still showing the final step after the resize")
+
     _ = try WatchTerminalTests.tmux(["-L", socket, "send-keys", "-t", "w", "q"])
     let exited = try WatchTerminalTests.waitFor("EXITED rc=", socket: socket)
     #expect(exited.contains("EXITED rc=0"), "q exits cleanly:\n\(exited)")
