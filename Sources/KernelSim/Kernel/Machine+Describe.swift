@@ -64,7 +64,14 @@ extension Machine {
           } else {
             text += t.waitGP >= 0 ? " sleeps waiting for RCU grace period \(t.waitGP)" : " sleeps"
           }
-          if let where_ = chainNames(c).last { text += " in \(where_)" }
+          let chain = chainNames(c)
+          if !chain.isEmpty { text += " in \(chain.joined(separator: " > "))" }
+          // Where the sleeping call was made: the frame below schedule().
+          if c.frames.count >= 2 {
+            let f = c.frames[c.frames.count - 2]
+            let code = program.functions[Int(f.function)].code
+            if f.pc > 0 && Int(f.pc) <= code.count { text += " (called at \(code[Int(f.pc) - 1].location))" }
+          }
         case .ready(let cpu): text += cpu >= 0 ? " is runnable on cpu\(cpu) but never runs" : " never ran"
         default: break
         }

@@ -35,6 +35,12 @@ public enum JSONReport {
             return ed
           }
         }
+        if f.kind == .hang {
+          var st = machine.initialState()
+          var nolog: EventLog? = nil
+          for c in f.witness { _ = machine.step(&st, c, log: &nolog) }
+          fd["stuck"] = machine.stuckDescription(st)
+        }
         if let b = f.bug {
           fd["bug"] = ["kind": b.kind.rawValue, "message": b.message, "chain": b.chain,
                        "location": b.location?.description ?? ""] as [String: Any]
