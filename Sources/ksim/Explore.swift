@@ -77,7 +77,7 @@ extension Ksim {
 
     func writeTraces(_ r: ExplorationResult, to dir: String, options: ExploreOptions) throws {
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      let machine = Machine(program: r.program, irqBound: options.irqBound)
+      let machine = Machine(program: r.program, options: options)
       for (i, f) in r.findings.enumerated() {
         guard case .success(let t) = TimelineBuilder(machine: machine).build(f.witness.map { ($0, nil) }) else { continue }
         let path = "\(dir)/\(r.program.name).\(f.kind.rawValue.lowercased())\(i + 1).trace"

@@ -47,7 +47,7 @@ func replayTrace(_ path: String, program: Program, irqBound: Int?) throws -> Tim
   case .success(let p): parsed = p
   case .failure(let e): printErr(e.description); throw Status.badInput
   }
-  let machine = Machine(program: program, irqBound: irqBound ?? parsed.irqBound)
+  let machine = Machine(program: program, irqBound: irqBound ?? parsed.irqBound, preemptions: parsed.preemptions)
   switch TimelineBuilder(machine: machine).build(parsed.choices.map { ($0.choice, $0.line) }) {
   case .success(let t): return t
   case .failure(let e):

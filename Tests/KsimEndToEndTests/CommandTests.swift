@@ -89,3 +89,31 @@ import Testing
     #expect(r2.stderr.contains("\(trace2):4: error: step 4: 'run cpu0' is not enabled here; enabled: irq dmar"))
   }
 }
+
+/// A deadlock that needs a preemption given on the command line: the report, the trace file and
+/// its replay must all use the same bound.
+@Suite struct PreemptionOptionTests {
+  @Test func witnessesFoundWithPreemptionsReplayEverywhere() throws {
+    let path = try KsimProcess.temporaryFile("preempt_abba.ksim", """
+      cpus 1;
+      struct mutex a; struct mutex b;
+      task x on cpu0 { mutex_lock(&a); mutex_lock(&b); mutex_unlock(&b); mutex_unlock(&a); }
+      task y on cpu0 { mutex_lock(&b); mutex_lock(&a); mutex_unlock(&a); mutex_unlock(&b); }
+      expect deadlock on a, b;
+      """)
+    let none = try KsimProcess.run(["explore", "--summary", path])
+    #expect(none.status == 1, "without preemption the two tasks cannot interleave on one CPU")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-preempt-\(getpid())").path
+    let r = try KsimProcess.run(["explore", "--preemptions", "1", "--trace-out", dir, path])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(!r.stdout.contains("internal bug"), "\(r.stdout)")
+    #expect(r.stdout.contains("preempt cpu0"))
+    let trace = "\(dir)/preempt_abba.deadlock1.trace"
+    #expect(FileManager.default.fileExists(atPath: trace))
+    let replay = try KsimProcess.run(["replay", path, "--trace", trace])
+    #expect(replay.status == 0, "\(replay.stderr)")
+    #expect(replay.stdout.contains("end: DEADLOCK"))
+    let json = try KsimProcess.run(["explore", "--preemptions", "1", "--format", "json", path])
+    #expect(json.stdout.contains("\"sleepsOn\""))
+  }
+}

@@ -16,9 +16,17 @@ public struct ExploreOptions: Sendable, Hashable {
   }
 }
 
+extension Machine {
+  /// The machine an exploration with `options` ran: use it to replay its witnesses, so reports,
+  /// trace files and replays apply the same bounds.
+  public init(program: Program, options: ExploreOptions) {
+    self.init(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
+  }
+}
+
 /// Human-readable bounds: what "no deadlock" was proven over.
 public func boundsDescription(_ program: Program, _ options: ExploreOptions) -> String {
-  let machine = Machine(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
+  let machine = Machine(program: program, options: options)
   let tasks = program.tasks.filter { !$0.kthread }.count
   var parts = ["all interleavings of \(tasks) task\(tasks == 1 ? "" : "s") on \(program.cpuCount) CPU\(program.cpuCount == 1 ? "" : "s")"]
   if program.irqs.isEmpty {

@@ -34,6 +34,7 @@ public enum TraceText {
   public struct Parsed: Sendable {
     public var choices: [(choice: Choice, line: Int)] = []
     public var irqBound: Int?
+    public var preemptions: Int?
     public var scenario: String?
   }
 
@@ -47,6 +48,8 @@ public enum TraceText {
         if body.hasPrefix("irq-bound:") {
           let v = body.dropFirst("irq-bound:".count).trimmingCharacters(in: .whitespaces)
           if v != "default" { parsed.irqBound = Int(v) }
+        } else if body.hasPrefix("preemptions:") {
+          parsed.preemptions = Int(body.dropFirst("preemptions:".count).trimmingCharacters(in: .whitespaces))
         } else if body.hasPrefix("scenario:") {
           parsed.scenario = body.dropFirst("scenario:".count).trimmingCharacters(in: .whitespaces)
         }
@@ -99,6 +102,7 @@ public enum TraceText {
   public static func render(_ timeline: Timeline, options: ExploreOptions) -> String {
     var out = "# ksim trace\n# scenario: \(timeline.program.path)\n# title: \(timeline.program.title)\n"
     out += "# irq-bound: \(options.irqBound.map(String.init) ?? "default")\n"
+    out += "# preemptions: \(options.preemptions ?? timeline.program.preemptions)\n"
     out += "# ends: \(timeline.end.summary)\n"
     let width = timeline.steps.map { $0.choiceText.count }.max() ?? 0
     for step in timeline.steps {

@@ -67,8 +67,23 @@ public enum Frontend {
     return load(text: String(decoding: data, as: UTF8.self), path: path, preludes: dir.map(preludeFiles) ?? [])
   }
 
-  /// The prelude folder for a scenario: `prelude/` beside it, or beside one of its parents.
+  /// The prelude folder for a scenario: `prelude/` beside it or beside one of its parents;
+  /// otherwise `$KSIM_PRELUDE`; otherwise the checkout's `Scenarios/prelude` this ksim was built
+  /// from (so a scenario written anywhere still runs on the kernel paths).
   public static func preludeDirectory(near path: String) -> String? {
+    if let near = preludeNear(path) { return near }
+    if let env = ProcessInfo.processInfo.environment["KSIM_PRELUDE"], isDirectory(env) { return env }
+    let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scenarios/prelude").path
+    return isDirectory(built) ? built : nil
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var isDir: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+  }
+
+  static func preludeNear(_ path: String) -> String? {
     var dir = (path as NSString).deletingLastPathComponent
     if dir.isEmpty { dir = "." }
     for _ in 0..<4 {

@@ -5,7 +5,7 @@ public enum JSONReport {
   public static func exploration(_ results: [ExplorationResult]) -> String {
     let items: [[String: Any]] = results.map { r in
       let v = Verdict(r)
-      let machine = Machine(program: r.program, irqBound: r.options.irqBound)
+      let machine = Machine(program: r.program, options: r.options)
       var d: [String: Any] = [
         "scenario": r.program.name, "path": r.program.path, "title": r.program.title,
         "verdict": v.outcome.rawValue, "bounds": boundsDescription(r.program, r.options),
