@@ -57,6 +57,18 @@ import Testing
     "aio_fuse_worker_abba": { r in
       #expect(r.deadlocks.contains { $0.signature.contains("kworker/1") && $0.signature.contains("softirq RCU_SOFTIRQ") })
     },
+    "mutex_under_spinlock": { r in
+      #expect(r.bugs.map { $0.bug?.kind } == [.sleepInAtomic])
+      #expect(r.bugs.first?.bug?.chain == ["t", "update_stats", "mutex_lock"])
+    },
+    "mutex_unlock_other_task": { r in
+      #expect(r.bugs.allSatisfy { $0.bug?.kind == .unlockNotHeld }, "\(r.bugs.map { $0.bug?.message ?? "" })")
+      #expect(r.bugs.contains { $0.bug?.message.contains("task other") == true })
+    },
+    "wait_event_lost_wakeup": { r in
+      #expect(r.hangs.count == 1 && r.deadlocks.isEmpty)
+      #expect(r.hangs.first?.signature.contains("task waiter sleeps") == true)
+    },
     "klist_irqsave_add_tail": { r in
       let m = Machine(program: r.program)
       guard let d = r.deadlocks.first,

@@ -14,7 +14,7 @@ public struct Explorer {
   public init(program: Program, options: ExploreOptions = ExploreOptions()) {
     self.program = program
     self.options = options
-    self.machine = Machine(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
+    self.machine = Machine(program: program, options: options)
   }
 
   /// Runs the search. `progress` is called about twice a second with the statistics so far;
@@ -91,7 +91,10 @@ public struct Explorer {
         var next = state
         stats.transitions += 1
         if let bug = machine.step(&next, choice, log: &nolog) {
-          let sig = "bug:\(bug.kind.rawValue):\(bug.message)"
+          // One bug per kind, context and place: the message's details (who holds what right
+          // now) vary between interleavings of the same mistake.
+          let who = bug.context.isTask ? "task \(program.tasks[bug.context.taskIndex].name)" : "cpu\(bug.cpu ?? -1) interrupt"
+          let sig = "bug:\(bug.kind.rawValue):\(who):\(bug.location.map { "\($0)" } ?? bug.chain.joined(separator: ">"))"
           if signatures.insert(sig).inserted {
             findings.append(Finding(kind: .bug, signature: sig, witness: witness(id, then: choice), bug: bug))
           }

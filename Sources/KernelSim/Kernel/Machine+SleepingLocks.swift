@@ -203,7 +203,8 @@ extension Machine {
     let t = ref.taskIndex
     s.tasks[t].status = .ready(cpu: cpu)
     s.cpus[cpu].current = -1
-    if s[ref].rcuDepth == 0 { rcuNoteContextSwitch(&s, cpu: cpu) } else { rcuNoteContextSwitch(&s, cpu: cpu) }
+    // Off the CPU: a quiescent state for it (a task inside rcu_read_lock() is now a blocked reader).
+    rcuNoteContextSwitch(&s, cpu: cpu)
     s[ref].frames[s[ref].frames.count - 1].pc += 1
     record(&log, s, .sleeps, ref, cpu: cpu, at: loc, "msleep()", "task \(program.tasks[t].name) sleeps for a while")
     return .blocked

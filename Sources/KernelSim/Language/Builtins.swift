@@ -85,8 +85,6 @@ struct Builtin {
     ]
     for (op, args, r) in lists { t[op.rawValue] = Builtin(primitive: .list(op), arguments: args, returns: r) }
     // kernel/sched/core.c: the native scheduler core the prelude's paths are written on.
-    let taskPtr = ValueType.pointer(.object("task_struct"))
-    _ = taskPtr
     let sched: [(SchedOp, [Argument], ValueType)] = [
       (.setCurrentState, [.value], .void), (.setCurrentStateRaw, [.value], .void), (.taskState, [.task], .int),
       (.taskOnRQ, [.task], .bool), (.taskCPU, [.task], .int), (.selectTaskRQ, [.task], .int),

@@ -41,7 +41,7 @@ public enum TextReport {
     if r.findings.isEmpty && s.complete {
       out += "no deadlock: every interleaving within these bounds was explored\n"
     }
-    let machine = Machine(program: p, irqBound: r.options.irqBound)
+    let machine = Machine(program: p, options: r.options)
     for (i, f) in r.findings.enumerated() {
       out += "\n" + finding(f, number: i + 1, machine: machine)
     }
@@ -58,11 +58,10 @@ public enum TextReport {
     switch f.kind {
     case .deadlock:
       let lockNames = f.locks.map { p.locks[$0].name }.joined(separator: ", ")
-      let cpuCount = Set(f.cycle.compactMap { e -> Int? in
-        var st = machine.initialState(); var nolog: EventLog? = nil
-        for c in f.witness { _ = machine.step(&st, c, log: &nolog) }
-        return st.cpu(of: e.from)
-      }).count
+      var final = machine.initialState()
+      var nolog: EventLog? = nil
+      for c in f.witness { _ = machine.step(&final, c, log: &nolog) }
+      let cpuCount = Set(f.cycle.compactMap { final.cpu(of: $0.from) }).count
       let placement = cpuCount == 0 ? "all asleep" : "on \(cpuCount) CPU\(cpuCount == 1 ? "" : "s")"
       out += "[DEADLOCK \(number)] waits-for cycle of \(f.cycle.count) context\(f.cycle.count == 1 ? "" : "s") \(placement), locks: \(lockNames)\n"
       if case .deadlock(let cycle, _) = timeline.end {
@@ -146,6 +145,7 @@ public enum TextReport {
     }
     out += "end: \(t.end.summary)\n"
     if case .deadlock(let cycle, _) = t.end {
+      // cycleAccount only re-steps the recorded choices; bounds play no part there.
       out += cycleAccount(cycle, timeline: t, machine: Machine(program: t.program))
     }
     return out
