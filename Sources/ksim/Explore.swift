@@ -30,6 +30,9 @@ extension Ksim {
     @Option(name: .customLong("preemptions"), help: "Preemptions the explorer may inject (default: the scenario's 'preemptions N;', else 0).")
     var preemptions: Int?
 
+    @Flag(name: .customLong("no-reduction"), help: "Explore every interleaving without partial-order reduction (the reference search).")
+    var noReduction = false
+
     @Flag(help: "Print only the verdict table (one line per scenario).")
     var summary = false
 
@@ -44,7 +47,7 @@ extension Ksim {
     func run() throws {
       let (programs, failed) = loadScenarios(files)
       installInterruptHandler()
-      var options = ExploreOptions(irqBound: irqBound, maxStates: maxStates, preemptions: preemptions)
+      var options = ExploreOptions(irqBound: irqBound, maxStates: maxStates, preemptions: preemptions, reduction: !noReduction)
       options.maxMemory = maxMemory.map { $0 << 20 }
       var results: [ExplorationResult] = []
       var mismatch = false

@@ -8,11 +8,15 @@ public struct ExploreOptions: Sendable, Hashable {
   public var preemptions: Int?
   /// Stop (with partial statistics) once the process's resident memory exceeds this many bytes.
   public var maxMemory: Int?
+  /// Partial-order reduction (persistent sets with visibility and cycle provisos). Off
+  /// (`--no-reduction`) gives the plain exhaustive search, the reference it is checked against.
+  public var reduction: Bool
 
-  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil) {
+  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true) {
     self.irqBound = irqBound
     self.maxStates = maxStates
     self.preemptions = preemptions
+    self.reduction = reduction
   }
 }
 

@@ -2,10 +2,11 @@ import Foundation
 
 /// Exhaustive, deterministic breadth-first search over machine states.
 ///
-/// Breadth-first, so the first schedule reaching a finding is a shortest one. States are stored
-/// whole in a hash set (issue: compact encoding and reduction come later); parents and choices
-/// are kept per stored state to rebuild witnesses. A deadlocked, buggy or finished state is not
-/// expanded further.
+/// Breadth-first, so the first schedule reaching a finding is a shortest one (among the
+/// schedules the reduction keeps). States are stored as compact encodings in a visited set;
+/// parents and choices are kept per stored state to rebuild witnesses. A deadlocked, buggy or
+/// finished state is not expanded further. With `options.reduction`, each state is expanded
+/// through a persistent subset of its choices where one exists (`PersistentSets`).
 public struct Explorer {
   public let program: Program
   public let options: ExploreOptions
@@ -49,7 +50,14 @@ public struct Explorer {
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
     queue.append(0)
-    var nolog: EventLog? = nil
+    let reducer = options.reduction ? PersistentSets(machine: machine) : nil
+    func successor(_ state: MachineState, _ choice: Choice) -> Successor {
+      var next = state
+      var nolog: EventLog? = nil
+      let bug = machine.step(&next, choice, log: &nolog)
+      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, cycle: nil) }
+      return Successor(choice: choice, state: next, bug: nil, key: StateKey(next), cycle: machine.findCycle(next))
+    }
 
     search: while head < queue.count {
       let id = queue[head]
@@ -87,10 +95,40 @@ public struct Explorer {
         }
         continue
       }
-      for choice in choices {
-        var next = state
+      // Successors: of a persistent subset when reduction finds one and the provisos hold,
+      // otherwise of every choice.
+      var successors: [Successor] = []
+      successors.reserveCapacity(choices.count)
+      var expanded = choices
+      if let reducer, let sel = reducer.select(state, choices) {
+        expanded = choices.filter { sel.cpus[reducer.owner($0)] }
+        var keep = true
+        for choice in expanded {
+          let succ = successor(state, choice)
+          successors.append(succ)
+          let cpu = reducer.owner(choice)
+          var ownTask = state.cpus[cpu].current
+          if case .pick(_, let t) = choice { ownTask = Int32(t) }
+          // Visibility: a finding is never reached only through a postponed step. Cycle
+          // proviso: a successor already seen might close a cycle that postpones the rest.
+          if succ.bug != nil || succ.cycle != nil || succ.key.map(visited.contains) ?? true
+            || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
+            keep = false
+          }
+        }
+        if keep {
+          stats.reducedExpansions += 1
+        } else {
+          for choice in choices where !expanded.contains(choice) { successors.append(successor(state, choice)) }
+          expanded = choices
+        }
+      } else {
+        for choice in choices { successors.append(successor(state, choice)) }
+      }
+      for succ in successors {
+        let choice = succ.choice
         stats.transitions += 1
-        if let bug = machine.step(&next, choice, log: &nolog) {
+        if let bug = succ.bug {
           // One bug per kind, context and place: the message's details (who holds what right
           // now) vary between interleavings of the same mistake.
           let who = bug.context.isTask ? "task \(program.tasks[bug.context.taskIndex].name)" : "cpu\(bug.cpu ?? -1) interrupt"
@@ -100,8 +138,7 @@ public struct Explorer {
           }
           continue
         }
-        let key = StateKey(next)
-        if visited.contains(key) { continue }
+        guard let key = succ.key, !visited.contains(key) else { continue }
         if visited.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
@@ -113,7 +150,8 @@ public struct Explorer {
         let d = depth[Int(id)] + 1
         depth.append(d)
         stats.maxDepth = max(stats.maxDepth, Int(d))
-        if let cycle = machine.findCycle(next) {
+        if let cycle = succ.cycle {
+          let next = succ.state
           // Tasks are named without the CPU they happen to be on: the same cycle reached with a
           // task on another CPU is the same deadlock. Interrupt contexts keep their CPU.
           let sig = "deadlock:" + cycle.map { e in
@@ -137,6 +175,16 @@ public struct Explorer {
     stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     stats.peakMemory = MemoryUsage.peak
     return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)
+  }
+
+  /// One expanded choice: the state it leads to, and what the provisos and the search need
+  /// to know about it (computed once).
+  struct Successor {
+    var choice: Choice
+    var state: MachineState
+    var bug: Bug?
+    var key: StateKey?
+    var cycle: [WaitEdge]?
   }
 
   func edgeLabel(_ e: WaitEdge) -> String {

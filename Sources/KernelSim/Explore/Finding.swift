@@ -27,6 +27,8 @@ public struct ExploreStatistics: Sendable {
   /// Stuck states not reported as hangs because an exhausted interrupt source might have
   /// unblocked them (more firings would be needed to tell).
   public var stuckAtBounds = 0
+  /// States expanded through a persistent subset of their choices (partial-order reduction).
+  public var reducedExpansions = 0
   /// False when a limit stopped the search before every interleaving was tried.
   public var complete = true
   public var stopReason: String?

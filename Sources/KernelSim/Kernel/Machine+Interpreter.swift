@@ -179,7 +179,13 @@ extension Machine {
     case .local(let slot): return .success(s[ref].frames[s[ref].frames.count - 1].locals[slot])
     case .global(let slot): return .success(s.globals[slot])
     case .field(let base, let index):
-      return evaluate(base, in: s, ref, cpu: cpu).map { program.objects[$0].fieldSlots[index] }
+      switch evaluate(base, in: s, ref, cpu: cpu) {
+      case .success(let o) where o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count:
+        return .success(program.objects[o].fieldSlots[index])
+      case .success(let o):
+        return .failure(bug(.invalidContext, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
     case .load(let slot):
       return evaluate(slot, in: s, ref, cpu: cpu).map { s.globals[$0] }
     case .element(let base, let count, let index):

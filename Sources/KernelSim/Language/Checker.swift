@@ -37,6 +37,8 @@ public struct Checker {
   var objects: [ObjectInstance] = [ObjectInstance(name: "NULL", structName: "", fieldSlots: [])]
   var lists: [String] = []
   var slots: [GlobalSlot] = []
+  /// Functions used as values (see `Program.addressTakenFunctions`).
+  var addressTaken = Set<Int>()
   var compiled: [CompiledFunction] = []
 
   public init() {}
@@ -193,6 +195,7 @@ public struct Checker {
                           objects: objects, globals: slots, functions: compiled, tasks: tasks, irqs: irqs,
                           softirqs: softirqs, expectations: expectations)
     program.lists = lists
+    program.addressTakenFunctions = addressTaken.sorted()
     program.ipiHandler = functionsByName["__sysvec_irq_work"]?.index
     program.rcuSoftirq = softirqIndex["RCU_SOFTIRQ"]
     if let (n, loc) = scenario.preemptions {
@@ -355,7 +358,9 @@ public struct Checker {
       guard let slot else { continue }
       if let v = constantValue(value) { slots[slot].initial = v; continue }
       switch value.kind {
-      case .name(let n) where functionsByName[n] != nil: slots[slot].initial = functionsByName[n]!.index
+      case .name(let n) where functionsByName[n] != nil:
+        slots[slot].initial = functionsByName[n]!.index
+        addressTaken.insert(functionsByName[n]!.index)
       case .unary(.addressOf, let inner):
         if case .name(let n) = inner.kind, case .object(let oid, _)? = globalsByName[n] { slots[slot].initial = oid } else {
           diagnostics.error(.wrongType, at: value.location, "an initialiser takes a constant, a function name or &object")

@@ -353,6 +353,7 @@ struct FunctionCompiler {
       return Typed(expr: .query(.current), type: .pointer(.object("task_struct")), lvalue: nil)
     }
     if checker.globalsByName[n] == nil, let sig = checker.functionsByName[n] {
+      checker.addressTaken.insert(sig.index)
       return Typed(expr: .constant(sig.index), type: .function, lvalue: nil)
     }
     switch checker.globalsByName[n] {

@@ -292,6 +292,10 @@ public struct Program: Sendable {
   public var rcuSoftirq: Int?
   /// Preemptions the explorer may inject per run (at points where a task is preemptible).
   public var preemptions: Int = 0
+  /// Functions whose address is taken (used as a value or in an initialiser): the only possible
+  /// targets of an indirect call. Partial-order reduction uses it to bound what a call through
+  /// a work, timer or RCU callback pointer may touch.
+  public var addressTakenFunctions: [Int] = []
 
   /// The scenario's short name: its file name without directory and extension.
   public var name: String {

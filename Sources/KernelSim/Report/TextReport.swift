@@ -54,7 +54,6 @@ public enum TextReport {
       return "[\(f.kind.rawValue) \(number)] witness did not replay: ksim internal bug\n"
     }
     var out = ""
-    let last = timeline.steps.last?.snapshot
     switch f.kind {
     case .deadlock:
       let lockNames = f.locks.map { p.locks[$0].name }.joined(separator: ", ")

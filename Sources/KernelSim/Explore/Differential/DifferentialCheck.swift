@@ -1,0 +1,30 @@
+/// Runs one program with and without partial-order reduction and compares what matters: the
+/// verdict and the set of findings (deadlock cycles, bugs, hangs, by signature).
+public struct DifferentialCheck {
+  public struct Outcome: Sendable {
+    public var reduced: ExplorationResult
+    public var full: ExplorationResult
+    /// Findings only one of the two searches reported, by signature ("+" only with reduction,
+    /// "-" only without).
+    public var differences: [String]
+    public var agree: Bool { differences.isEmpty }
+  }
+
+  public init() {}
+
+  public func run(_ program: Program, options: ExploreOptions = ExploreOptions()) -> Outcome {
+    var on = options
+    on.reduction = true
+    var off = options
+    off.reduction = false
+    let reduced = Explorer(program: program, options: on).run()
+    let full = Explorer(program: program, options: off).run()
+    let a = Set(reduced.findings.map(\.signature))
+    let b = Set(full.findings.map(\.signature))
+    var differences = a.subtracting(b).sorted().map { "+ \($0)" } + b.subtracting(a).sorted().map { "- \($0)" }
+    if reduced.statistics.complete != full.statistics.complete {
+      differences.append("completeness differs: \(reduced.statistics.complete) with reduction, \(full.statistics.complete) without")
+    }
+    return Outcome(reduced: reduced, full: full, differences: differences)
+  }
+}

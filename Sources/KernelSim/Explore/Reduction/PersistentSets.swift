@@ -1,0 +1,225 @@
+/// Partial-order reduction: at each state, expand only the enabled choices of a set of CPUs
+/// that forms a *persistent set* (Godefroid, "Partial-Order Methods for the Verification of
+/// Concurrent Systems", 1996, ch. 4), checked by the explorer against the visibility and cycle
+/// provisos.
+///
+/// Why a set T of CPUs is persistent here: a choice belongs to one CPU (`run`, `preempt`,
+/// `pick`, `ipi` on it; `irq` of a source pinned to it). Persistence requires that along any
+/// sequence of choices made outside T from this state, none is dependent with a choice of T
+/// that is enabled now, and none enables a choice of T that is disabled now. We guarantee it by:
+///
+/// 1. Independence through footprints. The step each T-CPU would take now touches `Footprint`
+///    (exact, from the concrete state). Everything that can run outside T before it (the code
+///    of every context on other CPUs from any frame on, the handlers of their interrupt sources
+///    with firings left, softirq actions and the irq_work handler, and every task that may be
+///    picked there) is summarised by static footprints (over-approximations). Two steps with
+///    disjoint footprints commute and neither enables nor disables the other: machine state is
+///    partitioned into per-CPU parts (context stacks, irq/bh/preempt state, softirq-pending
+///    mask, IPI flag, RCU callback queue: only that CPU's own steps touch them, since
+///    `raise_softirq`, `call_rcu` and `irq_work` act on the running CPU), locks, global slots,
+///    lists, and scheduler/RCU bookkeeping; a step's effect and enabledness depend only on the
+///    parts in its footprint. A CPU whose outside future conflicts is pulled into T.
+/// 2. Interrupt arrivals on a T-CPU touch only that CPU's part (and its source's firing count,
+///    which only that source's arrivals change); whether one can arrive depends only on that
+///    CPU's irq state, which only its own steps change. So they are independent of every step
+///    outside T and no outside step enables one.
+/// 3. A T-CPU spinning on a lock it cannot take: the steps that could let it in (releases by
+///    the holders, or the waiting writer a task-context reader queues behind) are steps of the
+///    holders' CPUs, which join T; a holder that is not on a CPU makes the set unusable.
+/// 4. A T-CPU whose task could be preempted while preemptions are left: another CPU's wakeup
+///    could make `preempt` enabled, and preemptions share one budget: unusable. An idle T-CPU
+///    with a task that could be woken onto it, or a free task another CPU could also pick:
+///    unusable (an outside wakeup enables a pick; two picks of one task conflict).
+/// 5. Steps that cannot be bounded (scheduler and RCU operations, sleeping locks, a context
+///    finishing into its exit path) make their CPU unusable as part of T; the explorer also
+///    re-checks after each step that it changed nothing outside its footprint
+///    (`stayedWithin`) and falls back to full expansion if it did.
+///
+/// The explorer adds the two provisos: a state whose persistent successors include a new
+/// deadlock, a bug, or an already-visited state is expanded in full (visibility: findings are
+/// never hidden behind a postponed step; cycle: no step is postponed around a cycle).
+struct PersistentSets: Sendable {
+  let machine: Machine
+  let footprints: StaticFootprints
+  /// Softirq actions (any of them may run on a CPU where one is raised) and the irq_work IPI
+  /// handler.
+  let softirqActions: Footprint
+  let ipiHandler: Footprint
+  /// Per interrupt source: its handler's footprint.
+  let handlers: [Footprint]
+
+  init(machine: Machine) {
+    self.machine = machine
+    let program = machine.program
+    let fps = StaticFootprints(program: program)
+    var any = Footprint()
+    for v in program.softirqs { any.formUnion(fps.closure[v.handler]) }
+    footprints = fps
+    softirqActions = any
+    ipiHandler = program.ipiHandler.map { fps.closure[$0] } ?? Footprint()
+    handlers = program.irqs.map { fps.closure[$0.handler] }
+  }
+
+  /// The CPU a choice belongs to.
+  func owner(_ c: Choice) -> Int {
+    switch c {
+    case .run(let cpu, _), .pick(let cpu, _), .ipi(let cpu), .preempt(let cpu): return cpu
+    case .irq(let source): return machine.program.irqs[source].cpu
+    }
+  }
+
+  /// The result of a selection: which CPUs' choices to expand, and the footprint each CPU's
+  /// steps were assumed to stay within.
+  struct Selection {
+    var cpus: [Bool]
+    var footprints: [Footprint]
+  }
+
+  /// A persistent set of CPUs at `s`, the smallest found (first CPU wins ties), or nil when
+  /// only the full set is known to be persistent.
+  func select(_ s: MachineState, _ choices: [Choice]) -> Selection? {
+    let program = machine.program
+    let n = program.cpuCount
+    guard n > 1 else { return nil }
+    var enabledOn = Array(repeating: 0, count: n)
+    var runEnabled = Array(repeating: false, count: n)
+    for ch in choices {
+      enabledOn[owner(ch)] += 1
+      if case .run(let c, _) = ch { runEnabled[c] = true }
+    }
+    if enabledOn.filter({ $0 > 0 }).count < 2 { return nil }
+
+    // Each CPU's next steps, and the CPUs that must come with it.
+    var step = [Footprint?](repeating: nil, count: n)
+    var needs = Array(repeating: [Int](), count: n)
+    for c in 0..<n {
+      if let top = s.top(of: c) {
+        var fp = Footprint()
+        if runEnabled[c] {
+          guard let r = machine.runFootprint(s, cpu: c) else { continue }
+          fp = r
+        } else {
+          let ctx = s[top]
+          guard ctx.spinningOn >= 0, let holders = holderCPUs(s, lock: Int(ctx.spinningOn), except: top) else { continue }
+          needs[c] = holders
+        }
+        if s.preemptionsLeft > 0 && preemptible(s, cpu: c) { continue }
+        step[c] = fp
+      } else {
+        // Idle: picks change a task's scheduler state; an outside wakeup could add a pick
+        // (checked below, once the futures are known).
+        if s.tasks.indices.contains(where: { machine.isPickable(s, task: $0, cpu: c) && program.tasks[$0].cpu == nil
+          && s.tasks[$0].status == .ready(cpu: -1) }) { continue }
+        var fp = Footprint()
+        fp.scheduler = true
+        step[c] = fp
+      }
+    }
+
+    // Cheap exit before the futures: no CPU with a choice can start a persistent set.
+    guard (0..<n).contains(where: { enabledOn[$0] > 0 && step[$0] != nil }) else { return nil }
+
+    // What may still run on each CPU (from outside T's point of view), and what may run on a
+    // CPU not known yet (free tasks).
+    var future = Array(repeating: Footprint(), count: n)
+    var floating = Footprint()
+    for d in 0..<n {
+      for r in s.chain(of: d) {
+        for f in s[r].frames { future[d].formUnion(footprints.closure[Int(f.function)]) }
+      }
+    }
+    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].formUnion(handlers[i]) }
+    // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
+    // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
+    // hand-off) or the end of a grace period some task waits for. If nothing that may run can
+    // wake anyone, sleeping tasks (idle kworkers, parked kthreads) stay asleep and are left out.
+    var sleepers: [(task: Int, footprint: Footprint)] = []
+    for t in s.tasks.indices {
+      let ts = s.tasks[t]
+      switch ts.status {
+      case .done, .running: continue
+      default: break
+      }
+      var fp = Footprint()
+      if ts.context.frames.isEmpty {
+        fp = footprints.closure[program.tasks[t].entry]
+      } else {
+        for f in ts.context.frames { fp.formUnion(footprints.closure[Int(f.function)]) }
+      }
+      switch ts.status {
+      case .ready(let c) where c >= 0: future[c].formUnion(fp)
+      case .ready:
+        if let p = program.tasks[t].cpu { future[p].formUnion(fp) } else { floating.formUnion(fp) }
+      default: sleepers.append((t, fp))
+      }
+    }
+    func addRaised() {
+      // Softirq actions and the irq_work handler run on a CPU only once raised there (by code
+      // that may run there, or already pending, or mid-batch in a running __do_softirq).
+      for d in 0..<n {
+        let cpu = s.cpus[d]
+        let midBatch = cpu.stack.contains { $0.kind == .softirq && $0.batch != 0 }
+        for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
+          if future[d].raisesSoftirq || cpu.softirqPending != 0 || midBatch { future[d].formUnion(softirqActions) }
+          if future[d].raisesIPI || cpu.ipiPending { future[d].formUnion(ipiHandler) }
+        }
+      }
+    }
+    addRaised()
+    var wakeable = Array(repeating: false, count: n)
+    var anyFreeWakeable = false
+    let canWake = floating.scheduler || future.contains { $0.scheduler } || s.tasks.contains { $0.waitGP >= 0 }
+    if canWake && !sleepers.isEmpty {
+      for (t, fp) in sleepers {
+        if let p = program.tasks[t].cpu { future[p].formUnion(fp); wakeable[p] = true } else {
+          floating.formUnion(fp)
+          anyFreeWakeable = true
+        }
+      }
+      addRaised()
+    }
+
+    for c in 0..<n where s.top(of: c) == nil && (wakeable[c] || anyFreeWakeable) { step[c] = nil }
+
+    var best: [Bool]? = nil
+    var bestCount = choices.count
+    for c in 0..<n where enabledOn[c] > 0 && step[c] != nil {
+      var inT = Array(repeating: false, count: n)
+      inT[c] = true
+      var work = [c]
+      var usable = true
+      while let d = work.popLast() {
+        guard let fp = step[d], !fp.conflicts(with: floating) else { usable = false; break }
+        for e in needs[d] where !inT[e] { inT[e] = true; work.append(e) }
+        for e in 0..<n where !inT[e] && fp.conflicts(with: future[e]) { inT[e] = true; work.append(e) }
+      }
+      guard usable else { continue }
+      let count = (0..<n).reduce(0) { $0 + (inT[$1] ? enabledOn[$1] : 0) }
+      if count > 0 && count < bestCount { best = inT; bestCount = count }
+    }
+    guard let best else { return nil }
+    return Selection(cpus: best, footprints: step.map { $0 ?? .everything })
+  }
+
+  /// The CPUs of every context that keeps `lock` from its spinner: holders, readers, and (for a
+  /// task-context reader) waiting writers. Nil if one of them is not on a CPU.
+  func holderCPUs(_ s: MachineState, lock: Int, except spinner: ContextRef) -> [Int]? {
+    let l = s.locks[lock]
+    var refs = l.readers
+    if !l.owner.isNone { refs.append(l.owner) }
+    refs += machine.waitingWriters(s, lock: lock).filter { $0 != spinner }
+    var cpus: [Int] = []
+    for r in refs {
+      guard let c = s.cpu(of: r) else { return nil }
+      cpus.append(c)
+    }
+    return cpus
+  }
+
+  /// The running task of `cpu` is at a point where `preempt` could become enabled.
+  func preemptible(_ s: MachineState, cpu: Int) -> Bool {
+    guard s.cpus[cpu].stack.isEmpty, s.cpus[cpu].current >= 0 else { return false }
+    let c = s.tasks[Int(s.cpus[cpu].current)].context
+    return c.preempt == 0 && c.bh == 0 && !c.irqsOff && c.spinningOn < 0 && !c.frames.isEmpty
+  }
+}

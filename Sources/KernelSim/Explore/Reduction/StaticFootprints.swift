@@ -1,0 +1,152 @@
+/// Per function, everything it and whatever it may call can touch: the "future" of a context
+/// that is somewhere inside it.
+///
+/// Computed once per program from the compiled instructions. Operands are resolved to sets of
+/// possible targets by a small abstract evaluation (`possibleValues`): constants and array
+/// elements resolve exactly; a field through an unknown pointer resolves to that field of every
+/// object (so `spin_lock(&rq->__lock)` is every runqueue lock, not every lock); anything read
+/// from memory is unknown (`everything`). Indirect calls may reach any address-taken function
+/// with a matching parameter count (work functions, timer and RCU callbacks).
+struct StaticFootprints: Sendable {
+  /// Indexed by function: its own instructions plus every function it may call.
+  let closure: [Footprint]
+
+  init(program: Program) {
+    let n = program.functions.count
+    var direct = Array(repeating: Footprint(), count: n)
+    var callees = Array(repeating: Set<Int>(), count: n)
+    let taken = program.addressTakenFunctions
+    for f in 0..<n {
+      for instr in program.functions[f].code {
+        StaticFootprints.add(instr.op, program: program, to: &direct[f])
+        switch instr.op {
+        case .call(let g, _, _): callees[f].insert(g)
+        case .callIndirect(_, let args):
+          for g in taken where program.functions[g].parameterCount == args.count { callees[f].insert(g) }
+        default: break
+        }
+      }
+    }
+    // Fixpoint over the call graph (recursion and callback cycles included).
+    var closure = direct
+    var changed = true
+    while changed {
+      changed = false
+      for f in 0..<n {
+        var u = closure[f]
+        for g in callees[f] { u.formUnion(closure[g]) }
+        if u != closure[f] { closure[f] = u; changed = true }
+      }
+    }
+    self.closure = closure
+  }
+
+  /// The footprint of one instruction, statically.
+  static func add(_ op: Instruction.Op, program: Program, to fp: inout Footprint) {
+    func reads(_ e: CExpr) { sharedReads(e, program: program, into: &fp.reads) }
+    func targets(_ e: CExpr) -> BitSet {
+      possibleValues(e, program: program).map { BitSet($0) } ?? .everything
+    }
+    switch op {
+    case .setLocal(_, let e): reads(e)
+    case .store(let lv, let e):
+      reads(e)
+      if case .global(let slot) = lv { reads(slot); fp.writes.formUnion(targets(slot)) }
+    case .branchIfFalse(let c, _): reads(c)
+    case .returnValue(let e): if let e { reads(e) }
+    case .call(_, let args, _): args.forEach(reads)
+    case .callIndirect(let fn, let args): reads(fn); args.forEach(reads)
+    case .jump, .either: break
+    case .primitive(let p, _, let args, let out, _):
+      args.forEach(reads)
+      if case .global(let slot)? = out { reads(slot); fp.writes.formUnion(targets(slot)) }
+      switch p {
+      case .acquire, .release:
+        if let a = args.first { fp.locks.formUnion(targets(a)) }
+      case .sleepLock:
+        if let a = args.first { fp.locks.formUnion(targets(a)) }
+        fp.scheduler = true
+      case .atomic(let a):
+        let slotArg: Int
+        switch a {
+        case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slotArg = 1
+        default: slotArg = 0
+        }
+        if args.count > slotArg {
+          let t = targets(args[slotArg])
+          fp.reads.formUnion(t)
+          fp.writes.formUnion(t)
+        }
+      case .list:
+        if let a = args.last { fp.lists.formUnion(targets(a)) }
+      case .rcu(let op):
+        fp.scheduler = true
+        if op == .schedClockIrq { fp.raisesSoftirq = true }
+      case .sched, .msleep:
+        fp.scheduler = true
+      case .raiseSoftirq:
+        fp.raisesSoftirq = true
+      case .irqWorkRaise:
+        fp.raisesIPI = true
+      case .localIrqDisable, .localIrqEnable, .localIrqSave, .localIrqRestore, .localBhDisable, .localBhEnable,
+           .preemptDisable, .preemptEnable, .assertion, .relax, .mightSleep:
+        // The running CPU's own state only (its context, its softirq-pending mask, its IPI).
+        break
+      }
+    }
+  }
+
+  /// The global slots evaluating `e` may read.
+  static func sharedReads(_ e: CExpr, program: Program, into set: inout BitSet) {
+    switch e {
+    case .constant, .local, .query: break
+    case .global(let slot): set.insert(slot)
+    case .load(let slot):
+      sharedReads(slot, program: program, into: &set)
+      set.formUnion(possibleValues(slot, program: program).map { BitSet($0) } ?? .everything)
+    case .field(let b, _): sharedReads(b, program: program, into: &set)
+    case .element(_, _, let i): sharedReads(i, program: program, into: &set)
+    case .unary(_, let a): sharedReads(a, program: program, into: &set)
+    case .binary(_, let a, let b):
+      sharedReads(a, program: program, into: &set)
+      sharedReads(b, program: program, into: &set)
+    case .conditional(let a, let b, let c):
+      sharedReads(a, program: program, into: &set)
+      sharedReads(b, program: program, into: &set)
+      sharedReads(c, program: program, into: &set)
+    case .containerOf(let a, _, _): sharedReads(a, program: program, into: &set)
+    }
+  }
+
+  /// Every value `e` may have, or nil when it cannot be bounded (a local, a loaded pointer).
+  static func possibleValues(_ e: CExpr, program: Program) -> [Int]? {
+    switch e {
+    case .constant(let v): return [v]
+    case .local, .global, .load, .query, .binary: return nil
+    case .field(let base, let index):
+      let bases = possibleValues(base, program: program) ?? Array(program.objects.indices)
+      let out = bases.compactMap { b -> Int? in
+        guard b >= 0 && b < program.objects.count, index < program.objects[b].fieldSlots.count else { return nil }
+        return program.objects[b].fieldSlots[index]
+      }
+      return Array(Set(out)).sorted()
+    case .element(let base, let count, let index):
+      if let vs = possibleValues(index, program: program) { return vs.filter { $0 >= 0 && $0 < count }.map { base + $0 } }
+      return Array(base..<(base + count))
+    case .unary(let op, let a):
+      return op == .addressOf || op == .deref ? possibleValues(a, program: program) : nil
+    case .conditional(_, let a, let b):
+      guard let x = possibleValues(a, program: program), let y = possibleValues(b, program: program) else { return nil }
+      return Array(Set(x + y)).sorted()
+    case .containerOf(let p, let structName, let field):
+      let inner = possibleValues(p, program: program) ?? Array(program.objects.indices)
+      let out = inner.compactMap { id -> Int? in
+        guard id > 0 && id < program.objects.count else { return nil }
+        let o = program.objects[id]
+        guard o.parent >= 0, o.parentField == field, program.objects[o.parent].structName == structName else { return nil }
+        return o.parent
+      }
+      return Array(Set(out)).sorted()
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/// The footprint of the step a CPU would take next, from its pending instruction and the
+/// concrete state (so `spin_lock(&k->k_lock)` is exactly the one lock `k` points to now), and
+/// the check, after the step, that it stayed inside that footprint.
+extension Machine {
+  /// What `cpu`'s `run` step touches, or nil when it cannot be bounded (a context finishing,
+  /// scheduler and RCU operations, sleeping locks: they touch other tasks' state).
+  func runFootprint(_ s: MachineState, cpu: Int) -> Footprint? {
+    guard let top = s.top(of: cpu) else { return nil }
+    let ctx = s[top]
+    var fp = Footprint()
+    if ctx.spinningOn >= 0 {
+      fp.locks.insert(Int(ctx.spinningOn))
+      return fp
+    }
+    guard let frame = ctx.frames.last else { return nil }
+    let instr = program.functions[Int(frame.function)].code[Int(frame.pc)]
+    func reads(_ e: CExpr) -> Bool { dynamicReads(e, s, top, cpu: cpu, into: &fp.reads) }
+    func value(_ e: CExpr) -> Int? {
+      if case .success(let v) = evaluate(e, in: s, top, cpu: cpu) { return v }
+      return nil
+    }
+    func write(_ lv: LValue?) -> Bool {
+      guard case .global(let slotExpr)? = lv else { return true }
+      guard reads(slotExpr), let slot = value(slotExpr) else { return false }
+      fp.writes.insert(slot)
+      return true
+    }
+    switch instr.op {
+    case .either, .jump:
+      return fp
+    case .setLocal(_, let e), .branchIfFalse(let e, _):
+      return reads(e) ? fp : nil
+    case .returnValue(let e):
+      return e.map(reads) ?? true ? fp : nil
+    case .store(let lv, let e):
+      return reads(e) && write(lv) ? fp : nil
+    case .call(_, let args, _):
+      return args.allSatisfy(reads) ? fp : nil
+    case .callIndirect(let f, let args):
+      return reads(f) && args.allSatisfy(reads) ? fp : nil
+    case .primitive(let p, _, let args, let out, _):
+      guard args.allSatisfy(reads), write(out) else { return nil }
+      let values = args.compactMap(value)
+      guard values.count == args.count else { return nil }
+      switch p {
+      case .acquire, .release:
+        fp.locks.insert(values[0])
+      case .atomic(let a):
+        let slot: Int
+        switch a {
+        case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slot = values[1]
+        default: slot = values[0]
+        }
+        fp.reads.insert(slot)
+        fp.writes.insert(slot)
+      case .list:
+        fp.lists.insert(values[values.count - 1])
+      case .localIrqDisable, .localIrqEnable, .localIrqSave, .localIrqRestore, .localBhDisable, .localBhEnable,
+           .preemptDisable, .preemptEnable, .raiseSoftirq, .assertion, .relax, .irqWorkRaise, .mightSleep:
+        // The CPU's own context, softirq mask and IPI; a softirq this starts runs on this CPU
+        // (its visible steps are later steps of this CPU).
+        break
+      case .sched, .rcu, .msleep, .sleepLock:
+        return nil
+      }
+      return fp
+    }
+  }
+
+  /// Adds the global slots evaluating `e` reads now; false if evaluation fails (a bug step).
+  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout BitSet) -> Bool {
+    switch e {
+    case .constant, .local, .query: return true
+    case .global(let slot): set.insert(slot); return true
+    case .load(let slotExpr):
+      guard dynamicReads(slotExpr, s, ref, cpu: cpu, into: &set),
+            case .success(let slot) = evaluate(slotExpr, in: s, ref, cpu: cpu) else { return false }
+      set.insert(slot)
+      return true
+    case .field(let b, _): return dynamicReads(b, s, ref, cpu: cpu, into: &set)
+    case .element(_, _, let i): return dynamicReads(i, s, ref, cpu: cpu, into: &set)
+    case .unary(_, let a): return dynamicReads(a, s, ref, cpu: cpu, into: &set)
+    case .containerOf(let a, _, _): return dynamicReads(a, s, ref, cpu: cpu, into: &set)
+    case .binary(let op, let a, let b):
+      guard dynamicReads(a, s, ref, cpu: cpu, into: &set) else { return false }
+      if op == .and || op == .or {
+        // Short-circuit exactly as `evaluate` does: `p && p->x` never reads through NULL.
+        guard case .success(let l) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
+        if (op == .and && l == 0) || (op == .or && l != 0) { return true }
+      }
+      return dynamicReads(b, s, ref, cpu: cpu, into: &set)
+    case .conditional(let a, let b, let c):
+      guard dynamicReads(a, s, ref, cpu: cpu, into: &set),
+            case .success(let v) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
+      return dynamicReads(v != 0 ? b : c, s, ref, cpu: cpu, into: &set)
+    }
+  }
+
+  /// After a step of `cpu` from `s` to `t`: did it change only `cpu`'s own contexts and masks,
+  /// the locks, slots and lists in `fp`, and (only if `fp.scheduler`) its own task's scheduler
+  /// state? A step that ran further than its instruction promised (a context finishing into an
+  /// exit path, a grace period ending) fails this and its state is expanded in full.
+  /// `ownTask` is the task whose scheduler state the step may change: the CPU's running task,
+  /// or the task a `pick` starts.
+  func stayedWithin(_ s: MachineState, _ t: MachineState, cpu: Int, ownTask own: Int32, _ fp: Footprint) -> Bool {
+    if fp.unbounded { return false }
+    if s.rcu != t.rcu || s.preemptionsLeft != t.preemptionsLeft { return false }
+    for d in s.cpus.indices where d != cpu {
+      let a = s.cpus[d], b = t.cpus[d]
+      if a.current != b.current || a.stack.count != b.stack.count || a.softirqPending != b.softirqPending
+        || a.ipiPending != b.ipiPending || a.rcuCallbacks != b.rcuCallbacks { return false }
+    }
+    for i in s.tasks.indices {
+      let a = s.tasks[i], b = t.tasks[i]
+      if a.status == b.status && a.state == b.state && a.onRQ == b.onRQ && a.waitGP == b.waitGP
+        && a.cpu == b.cpu && a.waitLock == b.waitLock { continue }
+      if !(fp.scheduler && Int32(i) == own) { return false }
+    }
+    for l in s.locks.indices where !fp.locks.contains(l) && s.locks[l] != t.locks[l] { return false }
+    for g in s.globals.indices where !fp.writes.contains(g) && s.globals[g] != t.globals[g] { return false }
+    for l in s.lists.indices where !fp.lists.contains(l) && s.lists[l] != t.lists[l] { return false }
+    return true
+  }
+}
