@@ -10,7 +10,7 @@ SCENARIOS := $(sort $(wildcard Scenarios/*.ksim))
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS  := libncurses-dev tmux
 
-.PHONY: deps build run test check watch bench clean
+.PHONY: deps build run test check watch bench differential clean
 
 # Install the system packages the build, the viewer and its end-to-end test need (no-op when present).
 deps:
@@ -42,6 +42,14 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release
 	$(KSIM_REL) bench $(SCENARIOS) $(sort $(wildcard Scenarios/bench/*.ksim)) --json-out bench/results.json
+
+# Partial-order reduction against the plain search on many generated scenarios (release build;
+# make test runs 300 small ones). CASES= and SEED= choose the range.
+CASES ?= 5000
+SEED  ?= 1
+differential: deps
+	$(SWIFT) build -c release
+	$(KSIM_REL) differential --cases $(CASES) --seed $(SEED)
 
 # Open a scenario in the terminal timeline: make watch SCENARIO=Scenarios/klist_hardirq.ksim [TRACE=file]
 watch: build

@@ -5,7 +5,7 @@ import KernelSim
 extension Ksim {
   struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Measure explorations: states stored, transitions, states per second, peak memory, bytes per state.",
+      abstract: "Measure explorations: states stored, transitions, states per second, peak memory, bytes per state, and the reduction ratio against --no-reduction.",
       discussion: "Use a release build (make bench). Results also go to --json-out for comparing runs.")
 
     @Argument(help: "Scenario files (.ksim).")
@@ -22,23 +22,38 @@ extension Ksim {
       let (programs, failed) = loadScenarios(files)
       let width = max(8, programs.map { $0.name.count }.max() ?? 0)
       print("scenario".padding(toLength: width, withPad: " ", startingAt: 0)
-            + "  verdict      states      transitions  states/s    peak MiB  bytes/state  reduction")
+            + "  verdict      states      transitions  states/s    peak MiB  bytes/state  (encoded)  reduction (states without)")
       var rows: [[String: Any]] = []
+      var disagreements = 0
       for p in programs {
+        // The measured run first: the reference run's freed memory may stay resident.
         let r = Explorer(program: p, options: ExploreOptions(maxStates: maxStates)).run(progress: progressReporter(p.name), stop: interruptFlag)
+        endProgress()
+        if interruptFlag.isRaised { break }
+        let reference = Explorer(program: p, options: ExploreOptions(maxStates: maxStates, reduction: false))
+          .run(progress: progressReporter(p.name + " (no reduction)"), stop: interruptFlag)
         endProgress()
         let s = r.statistics
         let v = Verdict(r)
-        let bytesPerState = s.statesStored > 0 ? s.peakMemory / s.statesStored : 0
+        let vRef = Verdict(reference)
+        let bytesPerState = s.bytesPerState
+        let ratio = s.statesStored > 0 ? Double(reference.statistics.statesStored) / Double(s.statesStored) : 0
+        let agree = v.outcome == vRef.outcome && Set(r.findings.map(\.signature)) == Set(reference.findings.map(\.signature))
+        let reductionText = String(format: "%.2fx (%d)", ratio, reference.statistics.statesStored)
+          + (agree ? "" : "  FINDINGS DIFFER from --no-reduction")
         print(p.name.padding(toLength: width, withPad: " ", startingAt: 0)
               + "  " + v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-              + String(format: "%10d  %13d  %10.0f  %8d  %11d  %@", s.statesStored, s.transitions, s.statesPerSecond,
-                       s.peakMemory >> 20, bytesPerState, "none (not implemented)"))
+              + String(format: "%10d  %13d  %10.0f  %8d  %11d  %9d  %@", s.statesStored, s.transitions, s.statesPerSecond,
+                       s.peakMemory >> 20, bytesPerState, s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0, reductionText))
+        if !agree { disagreements += 1 }
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
           "transitions": s.transitions, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
-          "peakMemoryBytes": s.peakMemory, "bytesPerState": bytesPerState, "complete": s.complete,
-          "reduction": NSNull(),
+          "peakMemoryBytes": s.peakMemory, "bytesPerState": bytesPerState,
+          "encodedBytesPerState": s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0, "complete": s.complete,
+          "reductionRatio": ratio, "statesWithoutReduction": reference.statistics.statesStored,
+          "secondsWithoutReduction": reference.statistics.seconds, "verdictWithoutReduction": vRef.outcome.rawValue,
+          "findingsAgree": agree,
         ])
         if interruptFlag.isRaised { break }
       }
@@ -50,6 +65,10 @@ extension Ksim {
         print("wrote \(jsonOut)")
       }
       if failed { throw Status.badInput }
+      if disagreements > 0 {
+        printErr("\(disagreements) scenario(s): reduction and --no-reduction found different things (a ksim bug)")
+        throw ExitCode(1)
+      }
     }
   }
 }

@@ -12,7 +12,7 @@ struct Ksim: ParsableCommand {
       Exit status: 0 when results are as the scenarios expect, 1 when a result contradicts a
       scenario's expect line, 2 for bad input or usage.
       """,
-    subcommands: [Check.self, Explore.self, Replay.self, Watch.self, Bench.self])
+    subcommands: [Check.self, Explore.self, Replay.self, Watch.self, Bench.self, Differential.self])
 }
 
 /// Exit statuses (DESIGN §7).

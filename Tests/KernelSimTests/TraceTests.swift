@@ -72,8 +72,13 @@ import Testing
     var checked = 0
     for _ in 0..<300 {
       let key = StateKey(s)
-      #expect(key.state == s)
-      #expect(StateKey(key.state) == key)
+      #expect(key.state() == s)
+      #expect(StateKey(key.state()) == key)
+      // Against a baseline (what the explorer uses): only changed globals are written.
+      let base = m.initialState().globals
+      let sparse = StateKey(s, baseline: base)
+      #expect(sparse.state(baseline: base) == s)
+      #expect(sparse.bytes.count <= key.bytes.count)
       checked += 1
       guard let c = m.enabledChoices(s).last, m.step(&s, c, log: &nolog) == nil else { break }
     }

@@ -24,9 +24,11 @@ public struct Explorer {
     MemoryUsage.resetPeak()
     let start = DispatchTime.now().uptimeNanoseconds
     var stats = ExploreStatistics()
+    stats.baselineMemory = MemoryUsage.resident
     var findings: [Finding] = []
     var signatures = Set<String>()
-    var visited = VisitedSet()
+    let initial = machine.initialState()
+    var visited = VisitedSet(baseline: initial.globals)
     var parent: [Int32] = []
     var via: [Choice] = []
     var depth: [Int32] = []
@@ -44,8 +46,7 @@ public struct Explorer {
       return path
     }
 
-    let initial = machine.initialState()
-    _ = visited.insert(StateKey(initial))
+    _ = visited.insert(StateKey(initial, baseline: initial.globals))
     parent.append(-1)
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
@@ -56,12 +57,12 @@ public struct Explorer {
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
       if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, cycle: nil) }
-      return Successor(choice: choice, state: next, bug: nil, key: StateKey(next), cycle: machine.findCycle(next))
+      return Successor(choice: choice, state: next, bug: nil, key: StateKey(next, baseline: initial.globals), cycle: machine.findCycle(next))
     }
 
     search: while head < queue.count {
       let id = queue[head]
-      let state = visited.keys[Int(id)].state
+      let state = visited.state(id)
       head += 1
       if head & 0x3FF == 0 {
         let now = DispatchTime.now().uptimeNanoseconds
@@ -172,6 +173,7 @@ public struct Explorer {
       }
     }
     stats.statesStored = visited.count
+    stats.encodedBytes = visited.encodedBytes
     stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     stats.peakMemory = MemoryUsage.peak
     return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)

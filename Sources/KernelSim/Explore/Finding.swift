@@ -35,6 +35,14 @@ public struct ExploreStatistics: Sendable {
   public var seconds: Double = 0
   /// Peak resident memory of the process (bytes), read at the end of the run.
   public var peakMemory = 0
+  /// Resident memory when the run started (the program, the runtime, earlier runs' leftovers):
+  /// what the run itself used is `peakMemory - baselineMemory`.
+  public var baselineMemory = 0
+  /// Total bytes of the stored states' encodings.
+  public var encodedBytes = 0
+
+  /// Memory the run grew by, per stored state (bytes).
+  public var bytesPerState: Int { statesStored > 0 ? max(0, peakMemory - baselineMemory) / statesStored : 0 }
 
   public init() {}
 

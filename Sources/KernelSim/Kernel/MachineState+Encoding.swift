@@ -9,10 +9,12 @@ public struct StateKey: Hashable, Sendable {
   public let bytes: [UInt8]
   public let fingerprint: UInt64
 
-  public init(_ s: MachineState) {
+  /// `baseline`: the initial values of the globals (the explorer's initial state); only globals
+  /// that differ from it are written. Decode with the same baseline.
+  public init(_ s: MachineState, baseline: [Int] = []) {
     var w = ByteWriter()
     w.bytes.reserveCapacity(512)
-    s.encode(into: &w)
+    s.encode(into: &w, baseline: baseline)
     self.init(bytes: w.bytes)
   }
 
@@ -38,10 +40,10 @@ public struct StateKey: Hashable, Sendable {
   public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
   public static func == (a: StateKey, b: StateKey) -> Bool { a.fingerprint == b.fingerprint && a.bytes == b.bytes }
 
-  /// The state this key encodes.
-  public var state: MachineState {
+  /// The state this key encodes (with the baseline it was encoded with).
+  public func state(baseline: [Int] = []) -> MachineState {
     var r = ByteReader(bytes: bytes)
-    return MachineState(decoding: &r)
+    return MachineState(decoding: &r, baseline: baseline)
   }
 }
 
@@ -75,7 +77,9 @@ struct ByteReader {
 }
 
 extension MachineState {
-  func encode(into w: inout ByteWriter) {
+  /// Locks, globals and lists are written sparsely (most are free, unchanged or empty in any
+  /// state): a count, then index gaps and contents of the ones that are not.
+  func encode(into w: inout ByteWriter, baseline: [Int]) {
     w.put(cpus.count)
     for c in cpus {
       w.put(Int(c.current)); w.put(Int(c.softirqPending)); w.put(c.ipiPending ? 1 : 0)
@@ -95,21 +99,36 @@ extension MachineState {
       w.put(Int(t.state)); w.put(t.onRQ ? 1 : 0); w.put(Int(t.cpu)); w.put(Int(t.waitGP)); w.put(Int(t.waitLock))
       t.context.encode(into: &w)
     }
+    let idle = LockState()
     w.put(locks.count)
-    for l in locks {
+    w.put(locks.reduce(0) { $0 + ($1 == idle ? 0 : 1) })
+    var last = -1
+    for (i, l) in locks.enumerated() where l != idle {
+      w.put(i - last); last = i
       w.put(Int(l.owner.raw)); w.put(Int(l.pendingWriter.raw))
       w.put(l.readers.count); for r in l.readers { w.put(Int(r.raw)) }
       w.put(l.waiters.count); for x in l.waiters { w.put(Int(x.task)); w.put(x.mode.code) }
       w.put(l.wakees.count); for x in l.wakees { w.put(Int(x)) }
     }
-    w.put(globals.count); for g in globals { w.put(g) }
+    func initial(_ i: Int) -> Int { i < baseline.count ? baseline[i] : 0 }
+    w.put(globals.count)
+    var changed = 0
+    for (i, g) in globals.enumerated() where g != initial(i) { changed += 1 }
+    w.put(changed)
+    last = -1
+    for (i, g) in globals.enumerated() where g != initial(i) { w.put(i - last); last = i; w.put(g) }
     w.put(firesLeft.count); for f in firesLeft { w.put(Int(f)) }
     w.put(lists.count)
-    for l in lists { w.put(l.count); for x in l { w.put(Int(x)) } }
+    w.put(lists.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) })
+    last = -1
+    for (i, l) in lists.enumerated() where !l.isEmpty {
+      w.put(i - last); last = i
+      w.put(l.count); for x in l { w.put(Int(x)) }
+    }
     w.put(Int(rcu.gpSeq)); w.put(rcu.gpActive ? 1 : 0); w.put(Int(rcu.qsNeeded)); w.put(Int(preemptionsLeft))
   }
 
-  init(decoding r: inout ByteReader) {
+  init(decoding r: inout ByteReader, baseline: [Int]) {
     cpus = (0..<r.get()).map { _ in
       var c = CPUState()
       c.current = Int32(r.get()); c.softirqPending = UInt32(r.get()); c.ipiPending = r.get() != 0
@@ -130,17 +149,25 @@ extension MachineState {
       t.state = state; t.onRQ = onRQ; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
       return t
     }
-    locks = (0..<r.get()).map { _ in
+    locks = Array(repeating: LockState(), count: r.get())
+    var at = -1
+    for _ in 0..<r.get() {
+      at += r.get()
       var l = LockState()
       l.owner = ContextRef(raw: Int32(r.get())); l.pendingWriter = ContextRef(raw: Int32(r.get()))
       l.readers = (0..<r.get()).map { _ in ContextRef(raw: Int32(r.get())) }
       l.waiters = (0..<r.get()).map { _ in LockWaiter(task: Int32(r.get()), mode: LockMode(code: r.get())) }
       l.wakees = (0..<r.get()).map { _ in Int32(r.get()) }
-      return l
+      locks[at] = l
     }
-    globals = (0..<r.get()).map { _ in r.get() }
+    let globalCount = r.get()
+    globals = (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
+    at = -1
+    for _ in 0..<r.get() { at += r.get(); globals[at] = r.get() }
     firesLeft = (0..<r.get()).map { _ in Int16(r.get()) }
-    lists = (0..<r.get()).map { _ in (0..<r.get()).map { _ in Int32(r.get()) } }
+    lists = Array(repeating: [], count: r.get())
+    at = -1
+    for _ in 0..<r.get() { at += r.get(); lists[at] = (0..<r.get()).map { _ in Int32(r.get()) } }
     rcu = RCUState(gpSeq: Int16(r.get()), gpActive: r.get() != 0, qsNeeded: UInt16(r.get()))
     preemptionsLeft = Int8(r.get())
   }

@@ -12,13 +12,16 @@ public struct DifferentialCheck {
 
   public init() {}
 
-  public func run(_ program: Program, options: ExploreOptions = ExploreOptions()) -> Outcome {
+  /// Nil when the plain search does not finish within `options.maxStates` (the case is then
+  /// too big to compare; callers count it as skipped).
+  public func run(_ program: Program, options: ExploreOptions = ExploreOptions()) -> Outcome? {
     var on = options
     on.reduction = true
     var off = options
     off.reduction = false
-    let reduced = Explorer(program: program, options: on).run()
     let full = Explorer(program: program, options: off).run()
+    guard full.statistics.complete else { return nil }
+    let reduced = Explorer(program: program, options: on).run()
     let a = Set(reduced.findings.map(\.signature))
     let b = Set(full.findings.map(\.signature))
     var differences = a.subtracting(b).sorted().map { "+ \($0)" } + b.subtracting(a).sorted().map { "- \($0)" }
