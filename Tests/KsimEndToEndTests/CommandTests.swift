@@ -66,6 +66,18 @@ import Testing
     #expect(j1.stdout.contains("\"verdict\" : \"DEADLOCK\""))
   }
 
+  @Test func noReductionIsDeterministicAndAgreesOnVerdicts() throws {
+    let files = ["Scenarios/klist_hardirq.ksim", "Scenarios/aio_fuse_softirq_aa.ksim", "Scenarios/klist_lockdep_pair.ksim"]
+    let a = try KsimProcess.run(["explore", "--summary", "--no-reduction"] + files)
+    let b = try KsimProcess.run(["explore", "--summary", "--no-reduction"] + files)
+    #expect(a.status == 0, "\(a.stderr)")
+    #expect(a.stdout == b.stdout)
+    let reduced = try KsimProcess.run(["explore", "--summary"] + files)
+    // Same verdict column (states differ: that is the point of the reduction).
+    func verdicts(_ out: String) -> [String] { out.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") } }
+    #expect(verdicts(a.stdout) == verdicts(reduced.stdout))
+  }
+
   @Test func traceOutThenReplayEndsInTheSameDeadlock() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-traces-\(getpid())").path
     let e = try KsimProcess.run(["explore", "--trace-out", dir, "Scenarios/klist_irqsave_add_tail.ksim"])
