@@ -182,3 +182,35 @@ import Testing
   }
 }
 
+
+/// A read through NULL is a finding of the scenario's code, not a crash of ksim.
+@Suite struct BadPointerTests {
+  @Test func nullDereferenceIsReportedAsABug() {
+    let r = explore("""
+      scenario "null deref";
+      cpus 1;
+      struct dev { int count; };
+      struct dev d;
+      struct dev *p;
+      task t on cpu0 { int seen; if (p != NULL && p->count > 0) { seen = 1; } seen = p->count; }
+      """)
+    let bugs = r?.bugs ?? []
+    #expect(bugs.count == 1)
+    #expect(bugs.first?.bug?.kind == .badPointer)
+    #expect(bugs.first?.bug?.message.hasSuffix("NULL pointer dereference") == true)
+  }
+
+  @Test func guardedDereferenceOfNullIsNoBug() {
+    let r = explore("""
+      scenario "guarded";
+      cpus 2;
+      struct dev { int count; };
+      struct dev d;
+      struct dev *p;
+      task a on cpu0 { p = &d; }
+      task b on cpu1 { int seen; if (p != NULL && p->count == 0) { seen = 1; } }
+      """)
+    #expect(r?.bugs.isEmpty == true, "\(r?.bugs.map { $0.bug?.message ?? "" } ?? [])")
+    #expect(r?.statistics.complete == true)
+  }
+}

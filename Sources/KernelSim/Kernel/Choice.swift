@@ -23,6 +23,8 @@ public struct Bug: Hashable, Sendable {
     case assertion = "assertion"
     case invalidContext = "invalid context"
     case outOfBounds = "index out of bounds"
+    /// A field read or a call through NULL or a value that is no object or function.
+    case badPointer = "bad pointer dereference"
     case runaway = "no visible operation"
     case sleepInAtomic = "scheduling while atomic"
   }

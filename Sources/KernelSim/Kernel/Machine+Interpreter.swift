@@ -127,7 +127,7 @@ extension Machine {
       let function = values.removeFirst()
       guard function >= 0 && function < program.functions.count,
             program.functions[function].parameterCount == values.count else {
-        return bug(.invalidContext, "call through a bad function pointer (\(function))", s, ref, cpu: cpu, at: instr.location)
+        return bug(.badPointer, "call through a bad function pointer (\(function))", s, ref, cpu: cpu, at: instr.location)
       }
       if s[ref].frames.count >= 64 {
         return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
@@ -183,7 +183,7 @@ extension Machine {
       case .success(let o) where o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count:
         return .success(program.objects[o].fieldSlots[index])
       case .success(let o):
-        return .failure(bug(.invalidContext, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
+        return .failure(bug(.badPointer, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
       case .failure(let b): return .failure(b)
       }
     case .load(let slot):
