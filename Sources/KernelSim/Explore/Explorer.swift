@@ -56,8 +56,11 @@ public struct Explorer {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
-      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, cycle: nil) }
-      return Successor(choice: choice, state: next, bug: nil, key: StateKey(next, baseline: initial.globals), cycle: machine.findCycle(next))
+      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: false, cycle: nil) }
+      let key = StateKey(next, baseline: initial.globals)
+      // Most successors are states seen before: look for a waits-for cycle only in new ones.
+      if visited.contains(key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: true, cycle: nil) }
+      return Successor(choice: choice, state: next, bug: nil, key: key, seen: false, cycle: machine.findCycle(next))
     }
 
     search: while head < queue.count {
@@ -112,7 +115,7 @@ public struct Explorer {
           if case .pick(_, let t) = choice { ownTask = Int32(t) }
           // Visibility: a finding is never reached only through a postponed step. Cycle
           // proviso: a successor already seen might close a cycle that postpones the rest.
-          if succ.bug != nil || succ.cycle != nil || succ.key.map(visited.contains) ?? true
+          if succ.bug != nil || succ.cycle != nil || succ.seen
             || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
             keep = false
           }
@@ -139,7 +142,7 @@ public struct Explorer {
           }
           continue
         }
-        guard let key = succ.key, !visited.contains(key) else { continue }
+        guard let key = succ.key, !succ.seen, !visited.contains(key) else { continue }
         if visited.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
@@ -186,6 +189,8 @@ public struct Explorer {
     var state: MachineState
     var bug: Bug?
     var key: StateKey?
+    /// Already visited when it was computed (its cycle was then not looked for).
+    var seen: Bool
     var cycle: [WaitEdge]?
   }
 
