@@ -30,10 +30,11 @@
 ///    could make `preempt` enabled, and preemptions share one budget: unusable. An idle T-CPU
 ///    with a task that could be woken onto it, or a free task another CPU could also pick:
 ///    unusable (an outside wakeup enables a pick; two picks of one task conflict).
-/// 5. Steps that cannot be bounded (scheduler and RCU operations, sleeping locks, a context
-///    finishing into its exit path) make their CPU unusable as part of T; the explorer also
-///    re-checks after each step that it changed nothing outside its footprint
-///    (`stayedWithin`) and falls back to full expansion if it did.
+/// 5. Steps that cannot be bounded (scheduler and RCU operations, sleeping locks, `msleep`, a
+///    context with no frame left) make their CPU unusable as part of T. A step whose fused
+///    tail runs further than its instruction (a context finishing into its exit path, a grace
+///    period ending) is caught after the fact: the explorer checks that every kept step changed
+///    nothing outside its footprint (`stayedWithin`) and expands the state in full if one did.
 ///
 /// The explorer adds the two provisos: a state whose persistent successors include a new
 /// deadlock, a bug, or an already-visited state is expanded in full (visibility: findings are
@@ -155,15 +156,20 @@ struct PersistentSets: Sendable {
     }
     func addRaised() {
       // Softirq actions and the irq_work handler run on a CPU only once raised there (by code
-      // that may run there, or already pending, or mid-batch in a running __do_softirq).
+      // that may run there, or already pending, or mid-batch in a running __do_softirq). A
+      // free task raises them on whichever CPU picks it: they are part of `floating` too.
+      func raise(_ f: inout Footprint, pending: Bool, ipi: Bool) {
+        for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
+          if f.raisesSoftirq || pending { f.formUnion(softirqActions) }
+          if f.raisesIPI || ipi { f.formUnion(ipiHandler) }
+        }
+      }
       for d in 0..<n {
         let cpu = s.cpus[d]
         let midBatch = cpu.stack.contains { $0.kind == .softirq && $0.batch != 0 }
-        for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
-          if future[d].raisesSoftirq || cpu.softirqPending != 0 || midBatch { future[d].formUnion(softirqActions) }
-          if future[d].raisesIPI || cpu.ipiPending { future[d].formUnion(ipiHandler) }
-        }
+        raise(&future[d], pending: cpu.softirqPending != 0 || midBatch, ipi: cpu.ipiPending)
       }
+      raise(&floating, pending: false, ipi: false)
     }
     addRaised()
     var wakeable = Array(repeating: false, count: n)

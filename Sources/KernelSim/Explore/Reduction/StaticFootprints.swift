@@ -44,14 +44,17 @@ struct StaticFootprints: Sendable {
   /// The footprint of one instruction, statically.
   static func add(_ op: Instruction.Op, program: Program, to fp: inout Footprint) {
     func reads(_ e: CExpr) { sharedReads(e, program: program, into: &fp.reads) }
-    func targets(_ e: CExpr) -> BitSet {
-      possibleValues(e, program: program).map { BitSet($0) } ?? .everything
+    /// Ids outside `0..<limit` are no object of that kind: the access is a bug finding when it
+    /// runs and changes nothing, so it is left out (and never sizes a bit set by a wild value).
+    func targets(_ e: CExpr, limit: Int) -> BitSet {
+      possibleValues(e, program: program).map { BitSet($0.filter { $0 >= 0 && $0 < limit }) } ?? .everything
     }
+    let slots = program.globals.count, locks = program.locks.count, lists = program.lists.count
     switch op {
     case .setLocal(_, let e): reads(e)
     case .store(let lv, let e):
       reads(e)
-      if case .global(let slot) = lv { reads(slot); fp.writes.formUnion(targets(slot)) }
+      if case .global(let slot) = lv { reads(slot); fp.writes.formUnion(targets(slot, limit: slots)) }
     case .branchIfFalse(let c, _): reads(c)
     case .returnValue(let e): if let e { reads(e) }
     case .call(_, let args, _): args.forEach(reads)
@@ -59,12 +62,12 @@ struct StaticFootprints: Sendable {
     case .jump, .either: break
     case .primitive(let p, _, let args, let out, _):
       args.forEach(reads)
-      if case .global(let slot)? = out { reads(slot); fp.writes.formUnion(targets(slot)) }
+      if case .global(let slot)? = out { reads(slot); fp.writes.formUnion(targets(slot, limit: slots)) }
       switch p {
       case .acquire, .release:
-        if let a = args.first { fp.locks.formUnion(targets(a)) }
+        if let a = args.first { fp.locks.formUnion(targets(a, limit: locks)) }
       case .sleepLock:
-        if let a = args.first { fp.locks.formUnion(targets(a)) }
+        if let a = args.first { fp.locks.formUnion(targets(a, limit: locks)) }
         fp.scheduler = true
       case .atomic(let a):
         let slotArg: Int
@@ -73,12 +76,12 @@ struct StaticFootprints: Sendable {
         default: slotArg = 0
         }
         if args.count > slotArg {
-          let t = targets(args[slotArg])
+          let t = targets(args[slotArg], limit: slots)
           fp.reads.formUnion(t)
           fp.writes.formUnion(t)
         }
       case .list:
-        if let a = args.last { fp.lists.formUnion(targets(a)) }
+        if let a = args.last { fp.lists.formUnion(targets(a, limit: lists)) }
       case .rcu(let op):
         fp.scheduler = true
         if op == .schedClockIrq { fp.raisesSoftirq = true }
@@ -103,7 +106,8 @@ struct StaticFootprints: Sendable {
     case .global(let slot): set.insert(slot)
     case .load(let slot):
       sharedReads(slot, program: program, into: &set)
-      set.formUnion(possibleValues(slot, program: program).map { BitSet($0) } ?? .everything)
+      let n = program.globals.count
+      set.formUnion(possibleValues(slot, program: program).map { BitSet($0.filter { $0 >= 0 && $0 < n }) } ?? .everything)
     case .field(let b, _): sharedReads(b, program: program, into: &set)
     case .element(_, _, let i): sharedReads(i, program: program, into: &set)
     case .unary(_, let a): sharedReads(a, program: program, into: &set)

@@ -19,9 +19,12 @@ extension Machine {
       if case .success(let v) = evaluate(e, in: s, top, cpu: cpu) { return v }
       return nil
     }
+    // An id outside the state's range makes the step a bug finding (and would size a bit set
+    // by a wild value): no bounded footprint.
+    func valid(_ id: Int, _ count: Int) -> Bool { id >= 0 && id < count }
     func write(_ lv: LValue?) -> Bool {
       guard case .global(let slotExpr)? = lv else { return true }
-      guard reads(slotExpr), let slot = value(slotExpr) else { return false }
+      guard reads(slotExpr), let slot = value(slotExpr), valid(slot, s.globals.count) else { return false }
       fp.writes.insert(slot)
       return true
     }
@@ -44,6 +47,7 @@ extension Machine {
       guard values.count == args.count else { return nil }
       switch p {
       case .acquire, .release:
+        guard valid(values[0], s.locks.count) else { return nil }
         fp.locks.insert(values[0])
       case .atomic(let a):
         let slot: Int
@@ -51,9 +55,11 @@ extension Machine {
         case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slot = values[1]
         default: slot = values[0]
         }
+        guard valid(slot, s.globals.count) else { return nil }
         fp.reads.insert(slot)
         fp.writes.insert(slot)
       case .list:
+        guard valid(values[values.count - 1], s.lists.count) else { return nil }
         fp.lists.insert(values[values.count - 1])
       case .localIrqDisable, .localIrqEnable, .localIrqSave, .localIrqRestore, .localBhDisable, .localBhEnable,
            .preemptDisable, .preemptEnable, .raiseSoftirq, .assertion, .relax, .irqWorkRaise, .mightSleep:
@@ -74,7 +80,7 @@ extension Machine {
     case .global(let slot): set.insert(slot); return true
     case .load(let slotExpr):
       guard dynamicReads(slotExpr, s, ref, cpu: cpu, into: &set),
-            case .success(let slot) = evaluate(slotExpr, in: s, ref, cpu: cpu) else { return false }
+            case .success(let slot) = evaluate(slotExpr, in: s, ref, cpu: cpu), slot > 0, slot < s.globals.count else { return false }
       set.insert(slot)
       return true
     case .field(let b, _): return dynamicReads(b, s, ref, cpu: cpu, into: &set)
