@@ -214,3 +214,18 @@ import Testing
     #expect(r?.statistics.complete == true)
   }
 }
+
+@Suite struct NullSlotTests {
+  @Test func intPointerThroughNullIsABugNotTheFirstVariable() {
+    // Slot 0 is reserved: a NULL `int *` no longer aliases the first variable.
+    let r = explore("""
+      scenario "null int";
+      cpus 1;
+      int first;
+      int *q;
+      task t on cpu0 { int v; v = *q; }
+      """)
+    #expect(r?.bugs.count == 1)
+    #expect(r?.bugs.first?.bug?.kind == .badPointer)
+  }
+}

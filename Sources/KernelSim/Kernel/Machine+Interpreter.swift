@@ -162,6 +162,8 @@ extension Machine {
       s[ref].frames[s[ref].frames.count - 1].locals[slot] = value
     case .global(let slotExpr):
       switch evaluate(slotExpr, in: s, ref, cpu: cpu) {
+      case .success(let slot) where slot <= 0 || slot >= s.globals.count:
+        return bug(.badPointer, slot == 0 ? "store through NULL" : "store through a bad pointer (\(slot))", s, ref, cpu: cpu, at: loc)
       case .success(let slot):
         s.globals[slot] = value
         record(&log, s, .store, ref, cpu: cpu, at: loc, "\(program.globals[slot].name) = \(value)", "stored")
@@ -187,7 +189,12 @@ extension Machine {
       case .failure(let b): return .failure(b)
       }
     case .load(let slot):
-      return evaluate(slot, in: s, ref, cpu: cpu).map { s.globals[$0] }
+      switch evaluate(slot, in: s, ref, cpu: cpu) {
+      case .success(let i) where i > 0 && i < s.globals.count: return .success(s.globals[i])
+      case .success(let i):
+        return .failure(bug(.badPointer, i == 0 ? "NULL pointer dereference" : "read through a bad pointer (\(i))", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
     case .element(let base, let count, let index):
       switch evaluate(index, in: s, ref, cpu: cpu) {
       case .success(let i) where i >= 0 && i < count: return .success(base + i)

@@ -44,8 +44,8 @@ extension Machine {
     case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slotIndex = values[1]
     default: slotIndex = values[0]
     }
-    guard slotIndex >= 0 && slotIndex < s.globals.count else {
-      return .bug(bug(.outOfBounds, "\(op.rawValue): bad pointer", s, ref, cpu: cpu, at: loc))
+    guard slotIndex > 0 && slotIndex < s.globals.count else {
+      return .bug(bug(.badPointer, "\(op.rawValue): \(slotIndex == 0 ? "NULL pointer" : "bad pointer (\(slotIndex))")", s, ref, cpu: cpu, at: loc))
     }
     let old = s.globals[slotIndex]
     var new = old

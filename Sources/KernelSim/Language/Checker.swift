@@ -36,7 +36,8 @@ public struct Checker {
   /// Object 0 is NULL, so a zero pointer never names a real object.
   var objects: [ObjectInstance] = [ObjectInstance(name: "NULL", structName: "", fieldSlots: [])]
   var lists: [String] = []
-  var slots: [GlobalSlot] = []
+  /// Slot 0 is reserved, like object 0: a NULL `int *` points at no variable.
+  var slots: [GlobalSlot] = [GlobalSlot(name: "NULL", initial: 0)]
   /// Functions used as values (see `Program.addressTakenFunctions`).
   var addressTaken = Set<Int>()
   var compiled: [CompiledFunction] = []

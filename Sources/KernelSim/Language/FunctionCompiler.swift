@@ -222,6 +222,9 @@ struct FunctionCompiler {
         error(.wrongType, e.location, "cannot dereference a \(t.type)")
         return nil
       }
+      // A pointer to a scalar holds its slot (as `&x` gives atomics): `*p` reads that slot. A
+      // pointer to a struct stands for the object itself.
+      if pointee.isScalar { return Typed(expr: .load(t.expr), type: pointee, lvalue: .global(t.expr)) }
       return Typed(expr: t.expr, type: pointee, lvalue: nil)
     case .unary(let op, let inner):
       guard let t = expression(inner) else { return nil }
