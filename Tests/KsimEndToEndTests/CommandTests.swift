@@ -66,6 +66,13 @@ import Testing
     #expect(j1.stdout.contains("\"verdict\" : \"DEADLOCK\""))
   }
 
+  @Test func aBareFileNameInTheWorkingDirectoryFindsItsPrelude() throws {
+    // `cd Scenarios; ksim explore netfs_freeze_self.ksim` crashed looking for prelude/ beside ".".
+    let r = try KsimProcess.run(["explore", "--summary", "netfs_freeze_self.ksim"], in: KsimProcess.root.appendingPathComponent("Scenarios"))
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("1 as expected"))
+  }
+
   @Test func noReductionIsDeterministicAndAgreesOnVerdicts() throws {
     let files = ["Scenarios/klist_hardirq.ksim", "Scenarios/aio_fuse_softirq_aa.ksim", "Scenarios/klist_lockdep_pair.ksim"]
     let a = try KsimProcess.run(["explore", "--summary", "--no-reduction"] + files)

@@ -11,11 +11,12 @@ struct KsimProcess {
 
   struct Output { var status: Int32; var stdout: String; var stderr: String }
 
-  static func run(_ arguments: [String]) throws -> Output {
+  /// Runs ksim in `directory` (default: the checkout's root).
+  static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
     let p = Process()
     p.executableURL = productsDirectory.appendingPathComponent("ksim")
     p.arguments = arguments
-    p.currentDirectoryURL = root
+    p.currentDirectoryURL = directory ?? root
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err

@@ -84,16 +84,15 @@ public enum Frontend {
   }
 
   static func preludeNear(_ path: String) -> String? {
-    var dir = (path as NSString).deletingLastPathComponent
-    if dir.isEmpty { dir = "." }
+    // Absolute URLs: a bare file name ("x.ksim") has the working directory as its folder
+    // (NSString path arithmetic on "." crashed in swift-corelibs-foundation).
+    let file = URL(fileURLWithPath: path).standardizedFileURL
+    var dir = file.deletingLastPathComponent()
     for _ in 0..<4 {
-      let candidate = (dir as NSString).appendingPathComponent("prelude")
-      var isDir: ObjCBool = false
-      if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue, candidate != path {
-        return candidate
-      }
-      let parent = (dir as NSString).deletingLastPathComponent
-      if parent == dir || parent.isEmpty { break }
+      let candidate = dir.appendingPathComponent("prelude")
+      if isDirectory(candidate.path), candidate.path != file.path { return candidate.path }
+      let parent = dir.deletingLastPathComponent()
+      if parent.path == dir.path { break }
       dir = parent
     }
     return nil
