@@ -30,7 +30,7 @@ extension Ksim {
     @Option(name: .customLong("preemptions"), help: "Preemptions the explorer may inject (default: the scenario's 'preemptions N;', else 0).")
     var preemptions: Int?
 
-    @Flag(name: .customLong("no-reduction"), help: "Explore every interleaving without partial-order reduction (the reference search).")
+    @Flag(name: .customLong("no-reduction"), help: "The plain exhaustive search, without partial-order reduction (the reference: same findings, more states).")
     var noReduction = false
 
     @Flag(help: "Print only the verdict table (one line per scenario).")

@@ -9,7 +9,7 @@ struct Ksim: ParsableCommand {
     commandName: "ksim",
     abstract: "A deterministic kernel-concurrency simulator: is a lockdep splat a real deadlock?",
     discussion: """
-      Exit status: 0 when results are as the scenarios expect, 1 when a result contradicts a
+      Exit status: 0 when results are as the scenarios expect, 1 when a result contradicts a \
       scenario's expect line, 2 for bad input or usage.
       """,
     subcommands: [Check.self, Explore.self, Replay.self, Watch.self, Bench.self, Differential.self])
