@@ -56,11 +56,11 @@ public struct Explorer {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
-      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: false, cycle: nil) }
+      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = StateKey(next, baseline: initial.globals)
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
-      if visited.contains(key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: true, cycle: nil) }
-      return Successor(choice: choice, state: next, bug: nil, key: key, seen: false, cycle: machine.findCycle(next))
+      if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
+      return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))
     }
 
     search: while head < queue.count {
@@ -113,9 +113,13 @@ public struct Explorer {
           let cpu = reducer.owner(choice)
           var ownTask = state.cpus[cpu].current
           if case .pick(_, let t) = choice { ownTask = Int32(t) }
-          // Visibility: a finding is never reached only through a postponed step. Cycle
-          // proviso: a successor already seen might close a cycle that postpones the rest.
-          if succ.bug != nil || succ.cycle != nil || succ.seen
+          // Visibility: a finding is never reached only through a postponed step.
+          // Cycle proviso (breadth-first form): every kept edge must lead one level deeper,
+          // to a new state or one already found on the next level. Edges that all go deeper
+          // cannot form a cycle, so every cycle of the reduced graph passes through a fully
+          // expanded state and no step is postponed around it forever. Diamonds (two orders
+          // of independent steps meeting one level down) do not force a full expansion.
+          if succ.bug != nil || succ.cycle != nil || succ.seen.map({ depth[Int($0)] <= depth[Int(id)] }) ?? false
             || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
             keep = false
           }
@@ -142,7 +146,7 @@ public struct Explorer {
           }
           continue
         }
-        guard let key = succ.key, !succ.seen, !visited.contains(key) else { continue }
+        guard let key = succ.key, succ.seen == nil, !visited.contains(key) else { continue }
         if visited.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
@@ -189,8 +193,9 @@ public struct Explorer {
     var state: MachineState
     var bug: Bug?
     var key: StateKey?
-    /// Already visited when it was computed (its cycle was then not looked for).
-    var seen: Bool
+    /// The id it was already stored under when it was computed (its cycle was then not
+    /// looked for), or nil if it was new.
+    var seen: Int32?
     var cycle: [WaitEdge]?
   }
 

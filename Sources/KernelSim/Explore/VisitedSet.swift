@@ -53,12 +53,15 @@ struct VisitedSet {
     }
   }
 
-  func contains(_ key: StateKey) -> Bool {
+  func contains(_ key: StateKey) -> Bool { id(of: key) != nil }
+
+  /// The id `key` is stored under, if it is.
+  func id(of key: StateKey) -> Int32? {
     var slot = Int(truncatingIfNeeded: key.fingerprint) & mask
     while true {
       let id = table[slot]
-      if id < 0 { return false }
-      if matches(Int(id), key) { return true }
+      if id < 0 { return nil }
+      if matches(Int(id), key) { return id }
       slot = (slot + 1) & mask
     }
   }
