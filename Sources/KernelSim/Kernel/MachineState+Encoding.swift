@@ -99,16 +99,23 @@ extension MachineState {
       w.put(Int(t.state)); w.put(t.onRQ ? 1 : 0); w.put(Int(t.cpu)); w.put(Int(t.waitGP)); w.put(Int(t.waitLock))
       t.context.encode(into: &w)
     }
-    let idle = LockState()
+    // Index-based, field by field: copying each LockState (three arrays) to compare it with
+    // an idle one cost a retain and a release per array per lock per state.
+    func busy(_ i: Int) -> Bool {
+      !locks[i].owner.isNone || !locks[i].pendingWriter.isNone || !locks[i].readers.isEmpty
+        || !locks[i].waiters.isEmpty || !locks[i].wakees.isEmpty
+    }
     w.put(locks.count)
-    w.put(locks.reduce(0) { $0 + ($1 == idle ? 0 : 1) })
+    var busyCount = 0
+    for i in locks.indices where busy(i) { busyCount += 1 }
+    w.put(busyCount)
     var last = -1
-    for (i, l) in locks.enumerated() where l != idle {
+    for i in locks.indices where busy(i) {
       w.put(i - last); last = i
-      w.put(Int(l.owner.raw)); w.put(Int(l.pendingWriter.raw))
-      w.put(l.readers.count); for r in l.readers { w.put(Int(r.raw)) }
-      w.put(l.waiters.count); for x in l.waiters { w.put(Int(x.task)); w.put(x.mode.code) }
-      w.put(l.wakees.count); for x in l.wakees { w.put(Int(x)) }
+      w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
+      w.put(locks[i].readers.count); for r in locks[i].readers { w.put(Int(r.raw)) }
+      w.put(locks[i].waiters.count); for x in locks[i].waiters { w.put(Int(x.task)); w.put(x.mode.code) }
+      w.put(locks[i].wakees.count); for x in locks[i].wakees { w.put(Int(x)) }
     }
     func initial(_ i: Int) -> Int { i < baseline.count ? baseline[i] : 0 }
     w.put(globals.count)
@@ -119,7 +126,9 @@ extension MachineState {
     for (i, g) in globals.enumerated() where g != initial(i) { w.put(i - last); last = i; w.put(g) }
     w.put(firesLeft.count); for f in firesLeft { w.put(Int(f)) }
     w.put(lists.count)
-    w.put(lists.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) })
+    var nonEmpty = 0
+    for i in lists.indices where !lists[i].isEmpty { nonEmpty += 1 }
+    w.put(nonEmpty)
     last = -1
     for (i, l) in lists.enumerated() where !l.isEmpty {
       w.put(i - last); last = i
