@@ -41,10 +41,14 @@ extension Ksim {
         let agree = v.outcome == vRef.outcome && Set(r.findings.map(\.signature)) == Set(reference.findings.map(\.signature))
         let reductionText = String(format: "%.2fx (%d)", ratio, reference.statistics.statesStored)
           + (agree ? "" : "  FINDINGS DIFFER from --no-reduction")
-        print(p.name.padding(toLength: width, withPad: " ", startingAt: 0)
-              + "  " + v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-              + String(format: "%10d  %13d  %10.0f  %8d  %11d  %9d  %@", s.statesStored, s.transitions, s.statesPerSecond,
-                       s.peakMemory >> 20, bytesPerState, s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0, reductionText))
+        // "-": the run fit in memory an earlier scenario of this process had freed.
+        let growth = bytesPerState > 0 ? "\(bytesPerState)" : "-"
+        let encoded = s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0
+        let name = p.name.padding(toLength: width, withPad: " ", startingAt: 0)
+        let verdict = v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+        let counts = String(format: "%10d  %13d  %10.0f  %8d", s.statesStored, s.transitions, s.statesPerSecond, s.peakMemory >> 20)
+        let memory = String(repeating: " ", count: max(0, 11 - growth.count)) + growth + String(format: "  %9d", encoded)
+        print(name + "  " + verdict + counts + "  " + memory + "  " + reductionText)
         if !agree { disagreements += 1 }
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
