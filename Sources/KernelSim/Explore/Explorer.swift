@@ -114,12 +114,15 @@ public struct Explorer {
           var ownTask = state.cpus[cpu].current
           if case .pick(_, let t) = choice { ownTask = Int32(t) }
           // Visibility: a finding is never reached only through a postponed step.
-          // Cycle proviso (breadth-first form): every kept edge must lead one level deeper,
-          // to a new state or one already found on the next level. Edges that all go deeper
-          // cannot form a cycle, so every cycle of the reduced graph passes through a fully
-          // expanded state and no step is postponed around it forever. Diamonds (two orders
-          // of independent steps meeting one level down) do not force a full expansion.
-          if succ.bug != nil || succ.cycle != nil || succ.seen.map({ depth[Int($0)] <= depth[Int(id)] }) ?? false
+          // Cycle proviso: every kept edge must lead to a state with a larger id (a new
+          // state, or one stored after this one). Ids are a total order, so on every cycle of
+          // the reduced graph the state with the largest id has an edge to a smaller or equal
+          // id: that state was expanded in full, and no step is postponed around the cycle
+          // forever. This is the breadth-first form of the condition (Bošnački et al.) with
+          // discovery order breaking ties within a level: diamonds, and the edges between
+          // states of one level that spinning produces (a path with a failed acquire is one
+          // step longer), do not force a full expansion.
+          if succ.bug != nil || succ.cycle != nil || succ.seen.map({ $0 <= id }) ?? false
             || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
             keep = false
           }
