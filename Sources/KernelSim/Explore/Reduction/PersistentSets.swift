@@ -32,9 +32,11 @@
 ///    unusable (an outside wakeup enables a pick; two picks of one task conflict).
 /// 5. Steps that cannot be bounded (scheduler and RCU operations, sleeping locks, `msleep`, a
 ///    context with no frame left) make their CPU unusable as part of T. A step whose fused
-///    tail runs further than its instruction (a context finishing into its exit path, a grace
-///    period ending) is caught after the fact: the explorer checks that every kept step changed
-///    nothing outside its footprint (`stayedWithin`) and expands the state in full if one did.
+///    tail may return from a task's last frame finishes the task: its footprint includes
+///    scheduler state (`FrameExits`). Any other step that runs further than its instruction (a
+///    softirq ending onto a finished task, a grace period ending) is caught after the fact: the
+///    explorer checks that every kept step changed nothing outside its footprint
+///    (`stayedWithin`) and expands the state in full if one did.
 ///
 /// The explorer adds the two provisos: a state whose persistent successors include a new
 /// deadlock, a bug, or an already-visited state is expanded in full (visibility: findings are
@@ -48,6 +50,7 @@ struct PersistentSets: Sendable {
   let ipiHandler: Footprint
   /// Per interrupt source: its handler's footprint.
   let handlers: [Footprint]
+  let exits: FrameExits
 
   init(machine: Machine) {
     self.machine = machine
@@ -59,6 +62,7 @@ struct PersistentSets: Sendable {
     softirqActions = any
     ipiHandler = program.ipiHandler.map { fps.closure[$0] } ?? Footprint()
     handlers = program.irqs.map { fps.closure[$0.handler] }
+    exits = FrameExits(program: program)
   }
 
   /// The CPU a choice belongs to.
@@ -99,6 +103,8 @@ struct PersistentSets: Sendable {
         if runEnabled[c] {
           guard let r = machine.runFootprint(s, cpu: c) else { continue }
           fp = r
+          // A step that may run off the end of its task changes the task's scheduler state.
+          if top.isTask && exits.stepMayFinish(program, s[top]) { fp.scheduler = true }
         } else {
           let ctx = s[top]
           guard ctx.spinningOn >= 0, let holders = holderCPUs(s, lock: Int(ctx.spinningOn), except: top) else { continue }

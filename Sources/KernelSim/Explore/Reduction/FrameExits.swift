@@ -1,0 +1,70 @@
+/// Where a step can run off the end of its context.
+///
+/// A step is one visible instruction plus the invisible instructions after it (`Machine.advance`).
+/// When those invisible instructions return from the context's last frame, the same step
+/// finishes the context: a task's status becomes `done`, which other CPUs' scheduler operations
+/// read (a wakeup of that task, `task_state()`). Its footprint must then include the task's
+/// scheduler state. Without this, every last step of a task failed the explorer's
+/// `stayedWithin` check and its state was expanded in full (about 40% of the spin ring's states).
+///
+/// The analysis is static and over-approximates: both arms of a branch count, a call counts as
+/// returning without a visible operation if its callee can, and an indirect call as if it could.
+struct FrameExits: Sendable {
+  /// `returns[f][pc]`: starting at `pc` of function `f`, the frame may return before executing
+  /// any visible instruction.
+  let returns: [[Bool]]
+
+  init(program: Program) {
+    let functions = program.functions
+    var r = functions.map { Array(repeating: false, count: $0.code.count) }
+    func at(_ f: Int, _ pc: Int) -> Bool { pc >= 0 && pc < r[f].count ? r[f][pc] : true }
+    // A least fixed point: values only turn true, so this ends.
+    var changed = true
+    while changed {
+      changed = false
+      for f in functions.indices {
+        let code = functions[f].code
+        for pc in code.indices.reversed() where !r[f][pc] {
+          let ins = code[pc]
+          guard !ins.visible else { continue }
+          let value: Bool
+          switch ins.op {
+          case .returnValue: value = true
+          case .jump(let t): value = at(f, t)
+          case .branchIfFalse(_, let t): value = at(f, pc + 1) || at(f, t)
+          case .call(let g, _, _): value = at(g, 0) && at(f, pc + 1)
+          case .callIndirect: value = at(f, pc + 1)
+          case .either(let arms): value = arms.contains { at(f, $0) }
+          case .setLocal, .store, .primitive: value = at(f, pc + 1)
+          }
+          if value { r[f][pc] = true; changed = true }
+        }
+      }
+    }
+    returns = r
+  }
+
+  /// Whether the step `ctx` takes next (its pending visible instruction and the invisible run
+  /// after it) may return from every frame, finishing the context.
+  func stepMayFinish(_ program: Program, _ ctx: Context) -> Bool {
+    guard let top = ctx.frames.last else { return true }
+    let f = Int(top.function), pc = Int(top.pc)
+    let code = program.functions[f].code
+    func at(_ g: Int, _ p: Int) -> Bool { p >= 0 && p < returns[g].count ? returns[g][p] : true }
+    guard pc < code.count else { return true }
+    let topPops: Bool
+    switch code[pc].op {
+    case .returnValue: topPops = true
+    case .jump(let t): topPops = at(f, t)
+    case .branchIfFalse(_, let t): topPops = at(f, pc + 1) || at(f, t)
+    case .call(let g, _, _): topPops = at(g, 0) && at(f, pc + 1)
+    case .callIndirect: topPops = at(f, pc + 1)
+    case .either(let arms): topPops = arms.contains { at(f, $0) }
+    case .setLocal, .store, .primitive: topPops = at(f, pc + 1)
+    }
+    guard topPops else { return false }
+    // Callers resume at their saved pc (a call advances it before pushing the callee).
+    for frame in ctx.frames.dropLast() where !at(Int(frame.function), Int(frame.pc)) { return false }
+    return true
+  }
+}
