@@ -99,43 +99,44 @@ public struct Explorer {
         }
         continue
       }
-      // Successors: of a persistent subset when reduction finds one and the provisos hold,
-      // otherwise of every choice.
-      var successors: [Successor] = []
-      successors.reserveCapacity(choices.count)
-      var expanded = choices
-      if let reducer, let sel = reducer.select(state, choices) {
-        expanded = choices.filter { sel.cpus[reducer.owner($0)] }
-        var keep = true
-        for choice in expanded {
-          let succ = successor(state, choice)
-          successors.append(succ)
-          let cpu = reducer.owner(choice)
-          var ownTask = state.cpus[cpu].current
-          if case .pick(_, let t) = choice { ownTask = Int32(t) }
-          // Visibility: a finding is never reached only through a postponed step.
-          // Cycle proviso: every kept edge must lead to a state with a larger id (a new
-          // state, or one stored after this one). Ids are a total order, so on every cycle of
-          // the reduced graph the state with the largest id has an edge to a smaller or equal
-          // id: that state was expanded in full, and no step is postponed around the cycle
-          // forever. This is the breadth-first form of the condition (Bošnački et al.) with
-          // discovery order breaking ties within a level: diamonds, and the edges between
-          // states of one level that spinning produces (a path with a failed acquire is one
-          // step longer), do not force a full expansion.
-          if succ.bug != nil || succ.cycle != nil || succ.seen.map({ $0 <= id }) ?? false
-            || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
-            keep = false
-          }
-        }
-        if keep {
-          stats.reducedExpansions += 1
-        } else {
-          for choice in choices where !expanded.contains(choice) { successors.append(successor(state, choice)) }
-          expanded = choices
-        }
-      } else {
-        for choice in choices { successors.append(successor(state, choice)) }
+      // Successors: of the first persistent subset whose successors pass the provisos, or of
+      // every choice. Each choice's successor is computed at most once.
+      var computed = [Successor?](repeating: nil, count: choices.count)
+      func memoized(_ i: Int) -> Successor {
+        if let known = computed[i] { return known }
+        let succ = successor(state, choices[i])
+        computed[i] = succ
+        return succ
       }
+      var expanded: [Int]? = nil
+      if let reducer {
+        candidates: for sel in reducer.select(state, choices) {
+          let subset = choices.indices.filter { sel.cpus[reducer.owner(choices[$0])] }
+          for i in subset {
+            let succ = memoized(i)
+            let cpu = reducer.owner(choices[i])
+            var ownTask = state.cpus[cpu].current
+            if case .pick(_, let t) = choices[i] { ownTask = Int32(t) }
+            // Visibility: a finding is never reached only through a postponed step.
+            // Cycle proviso: every kept edge must lead to a state with a larger id (a new
+            // state, or one stored after this one). Ids are a total order, so on every cycle
+            // of the reduced graph the state with the largest id has an edge to a smaller or
+            // equal id: that state was expanded in full, and no step is postponed around the
+            // cycle forever. This is the breadth-first form of the condition (Bošnački et al.)
+            // with discovery order breaking ties within a level: diamonds, and the edges
+            // between states of one level that spinning produces (a path with a failed
+            // acquire is one step longer), do not force a full expansion.
+            if succ.bug != nil || succ.cycle != nil || succ.seen.map({ $0 <= id }) ?? false
+              || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
+              continue candidates
+            }
+          }
+          expanded = subset
+          stats.reducedExpansions += 1
+          break
+        }
+      }
+      let successors = (expanded ?? Array(choices.indices)).map(memoized)
       for succ in successors {
         let choice = succ.choice
         stats.transitions += 1

@@ -80,19 +80,20 @@ struct PersistentSets: Sendable {
     var footprints: [Footprint]
   }
 
-  /// A persistent set of CPUs at `s`, the smallest found (first CPU wins ties), or nil when
-  /// only the full set is known to be persistent.
-  func select(_ s: MachineState, _ choices: [Choice]) -> Selection? {
+  /// The persistent sets of CPUs found at `s`, smallest first (the lowest starting CPU first
+  /// among equals); empty when only the full set is known to be persistent. The explorer takes
+  /// the first whose successors pass its provisos.
+  func select(_ s: MachineState, _ choices: [Choice]) -> [Selection] {
     let program = machine.program
     let n = program.cpuCount
-    guard n > 1 else { return nil }
+    guard n > 1 else { return [] }
     var enabledOn = Array(repeating: 0, count: n)
     var runEnabled = Array(repeating: false, count: n)
     for ch in choices {
       enabledOn[owner(ch)] += 1
       if case .run(let c, _) = ch { runEnabled[c] = true }
     }
-    if enabledOn.filter({ $0 > 0 }).count < 2 { return nil }
+    if enabledOn.filter({ $0 > 0 }).count < 2 { return [] }
 
     // Each CPU's next steps, and the CPUs that must come with it.
     var step = [Footprint?](repeating: nil, count: n)
@@ -124,7 +125,7 @@ struct PersistentSets: Sendable {
     }
 
     // Cheap exit before the futures: no CPU with a choice can start a persistent set.
-    guard (0..<n).contains(where: { enabledOn[$0] > 0 && step[$0] != nil }) else { return nil }
+    guard (0..<n).contains(where: { enabledOn[$0] > 0 && step[$0] != nil }) else { return [] }
 
     // What may still run on each CPU (from outside T's point of view), and what may run on a
     // CPU not known yet (free tasks).
@@ -193,8 +194,7 @@ struct PersistentSets: Sendable {
 
     for c in 0..<n where s.top(of: c) == nil && (wakeable[c] || anyFreeWakeable) { step[c] = nil }
 
-    var best: [Bool]? = nil
-    var bestCount = choices.count
+    var candidates: [(count: Int, cpus: [Bool])] = []
     for c in 0..<n where enabledOn[c] > 0 && step[c] != nil {
       var inT = Array(repeating: false, count: n)
       inT[c] = true
@@ -207,10 +207,14 @@ struct PersistentSets: Sendable {
       }
       guard usable else { continue }
       let count = (0..<n).reduce(0) { $0 + (inT[$1] ? enabledOn[$1] : 0) }
-      if count > 0 && count < bestCount { best = inT; bestCount = count }
+      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == inT }) {
+        candidates.append((count, inT))
+      }
     }
-    guard let best else { return nil }
-    return Selection(cpus: best, footprints: step.map { $0 ?? .everything })
+    // Smallest first; the stable sort keeps the lowest starting CPU first among equals.
+    let footprints = step.map { $0 ?? .everything }
+    return candidates.enumerated().sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }
+      .map { Selection(cpus: $0.element.cpus, footprints: footprints) }
   }
 
   /// The CPUs of every context that keeps `lock` from its spinner: holders, readers, and (for a
