@@ -43,13 +43,12 @@
 /// never hidden behind a postponed step; cycle: no step is postponed around a cycle).
 struct PersistentSets: Sendable {
   let machine: Machine
-  let footprints: StaticFootprints
-  /// Softirq actions (any of them may run on a CPU where one is raised) and the irq_work IPI
-  /// handler.
-  let softirqActions: Footprint
-  let ipiHandler: Footprint
-  /// Per interrupt source: its handler's footprint.
-  let handlers: [Footprint]
+  /// Footprints a future is made of: the closure of every function (indexed by function),
+  /// then the union of the softirq actions (any of them may run on a CPU where one is raised).
+  let table: [Footprint]
+  let softirqEntry: Int32
+  /// The irq_work IPI handler's function, if the program has one.
+  let ipiEntry: Int32?
   let exits: FrameExits
 
   init(machine: Machine) {
@@ -58,10 +57,9 @@ struct PersistentSets: Sendable {
     let fps = StaticFootprints(program: program)
     var any = Footprint()
     for v in program.softirqs { any.formUnion(fps.closure[v.handler]) }
-    footprints = fps
-    softirqActions = any
-    ipiHandler = program.ipiHandler.map { fps.closure[$0] } ?? Footprint()
-    handlers = program.irqs.map { fps.closure[$0.handler] }
+    table = fps.closure + [any]
+    softirqEntry = Int32(fps.closure.count)
+    ipiEntry = program.ipiHandler.map { Int32($0) }
     exits = FrameExits(program: program)
   }
 
@@ -129,68 +127,65 @@ struct PersistentSets: Sendable {
 
     // What may still run on each CPU (from outside T's point of view), and what may run on a
     // CPU not known yet (free tasks).
-    var future = Array(repeating: Footprint(), count: n)
-    var floating = Footprint()
+    // Futures are lists of entries of `table` (function closures, then the softirq actions),
+    // checked entry by entry: unioning footprints allocated their word arrays on every state.
+    var future = Array(repeating: [Int32](), count: n)
+    var floating: [Int32] = []
     for d in 0..<n {
       for r in s.chain(of: d) {
-        for f in s[r].frames { future[d].formUnion(footprints.closure[Int(f.function)]) }
+        for f in s[r].frames { future[d].append(f.function) }
       }
     }
-    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].formUnion(handlers[i]) }
+    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].append(Int32(src.handler)) }
     // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
     // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
     // hand-off) or the end of a grace period some task waits for. If nothing that may run can
     // wake anyone, sleeping tasks (idle kworkers, parked kthreads) stay asleep and are left out.
-    var sleepers: [(task: Int, footprint: Footprint)] = []
+    var sleepers: [(task: Int, entries: [Int32])] = []
     for t in s.tasks.indices {
-      let ts = s.tasks[t]
-      switch ts.status {
+      switch s.tasks[t].status {
       case .done, .running: continue
       default: break
       }
-      var fp = Footprint()
-      if ts.context.frames.isEmpty {
-        fp = footprints.closure[program.tasks[t].entry]
-      } else {
-        for f in ts.context.frames { fp.formUnion(footprints.closure[Int(f.function)]) }
-      }
-      switch ts.status {
-      case .ready(let c) where c >= 0: future[c].formUnion(fp)
+      let entries = s.tasks[t].context.frames.isEmpty ? [Int32(program.tasks[t].entry)] : s.tasks[t].context.frames.map(\.function)
+      switch s.tasks[t].status {
+      case .ready(let c) where c >= 0: future[c] += entries
       case .ready:
-        if let p = program.tasks[t].cpu { future[p].formUnion(fp) } else { floating.formUnion(fp) }
-      default: sleepers.append((t, fp))
+        if let p = program.tasks[t].cpu { future[p] += entries } else { floating += entries }
+      default: sleepers.append((t, entries))
       }
     }
     func addRaised() {
       // Softirq actions and the irq_work handler run on a CPU only once raised there (by code
       // that may run there, or already pending, or mid-batch in a running __do_softirq). A
       // free task raises them on whichever CPU picks it: they are part of `floating` too.
-      func raise(_ f: inout Footprint, pending: Bool, ipi: Bool) {
+      func raise(_ f: inout [Int32], pending: Bool, ipi: Bool) {
         for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
-          if f.raisesSoftirq || pending { f.formUnion(softirqActions) }
-          if f.raisesIPI || ipi { f.formUnion(ipiHandler) }
+          if (pending || f.contains { table[Int($0)].raisesSoftirq }) && !f.contains(softirqEntry) { f.append(softirqEntry) }
+          if let h = ipiEntry, (ipi || f.contains { table[Int($0)].raisesIPI }) && !f.contains(h) { f.append(h) }
         }
       }
       for d in 0..<n {
-        let cpu = s.cpus[d]
-        let midBatch = cpu.stack.contains { $0.kind == .softirq && $0.batch != 0 }
-        raise(&future[d], pending: cpu.softirqPending != 0 || midBatch, ipi: cpu.ipiPending)
+        let midBatch = s.cpus[d].stack.contains { $0.kind == .softirq && $0.batch != 0 }
+        raise(&future[d], pending: s.cpus[d].softirqPending != 0 || midBatch, ipi: s.cpus[d].ipiPending)
       }
       raise(&floating, pending: false, ipi: false)
     }
     addRaised()
     var wakeable = Array(repeating: false, count: n)
     var anyFreeWakeable = false
-    let canWake = floating.scheduler || future.contains { $0.scheduler } || s.tasks.contains { $0.waitGP >= 0 }
+    func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { table[Int($0)].scheduler } }
+    let canWake = touchesScheduler(floating) || future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
     if canWake && !sleepers.isEmpty {
-      for (t, fp) in sleepers {
-        if let p = program.tasks[t].cpu { future[p].formUnion(fp); wakeable[p] = true } else {
-          floating.formUnion(fp)
+      for (t, entries) in sleepers {
+        if let p = program.tasks[t].cpu { future[p] += entries; wakeable[p] = true } else {
+          floating += entries
           anyFreeWakeable = true
         }
       }
       addRaised()
     }
+    func conflicts(_ fp: Footprint, _ entries: [Int32]) -> Bool { entries.contains { fp.conflicts(with: table[Int($0)]) } }
 
     for c in 0..<n where s.top(of: c) == nil && (wakeable[c] || anyFreeWakeable) { step[c] = nil }
 
@@ -201,9 +196,9 @@ struct PersistentSets: Sendable {
       var work = [c]
       var usable = true
       while let d = work.popLast() {
-        guard let fp = step[d], !fp.conflicts(with: floating) else { usable = false; break }
+        guard let fp = step[d], !conflicts(fp, floating) else { usable = false; break }
         for e in needs[d] where !inT[e] { inT[e] = true; work.append(e) }
-        for e in 0..<n where !inT[e] && fp.conflicts(with: future[e]) { inT[e] = true; work.append(e) }
+        for e in 0..<n where !inT[e] && conflicts(fp, future[e]) { inT[e] = true; work.append(e) }
       }
       guard usable else { continue }
       let count = (0..<n).reduce(0) { $0 + (inT[$1] ? enabledOn[$1] : 0) }
