@@ -122,9 +122,16 @@ extension Machine {
         && a.cpu == b.cpu && a.waitLock == b.waitLock { continue }
       if !(fp.scheduler && Int32(i) == own) { return false }
     }
-    for l in s.locks.indices where !fp.locks.contains(l) && s.locks[l] != t.locks[l] { return false }
-    for g in s.globals.indices where !fp.writes.contains(g) && s.globals[g] != t.globals[g] { return false }
-    for l in s.lists.indices where !fp.lists.contains(l) && s.lists[l] != t.lists[l] { return false }
+    // Compare before testing membership, and locks field by field: most entries are unchanged,
+    // and the synthesized `==` on two LockStates retained their three arrays each.
+    for l in s.locks.indices {
+      if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter
+        && s.locks[l].readers == t.locks[l].readers && s.locks[l].waiters == t.locks[l].waiters
+        && s.locks[l].wakees == t.locks[l].wakees { continue }
+      if !fp.locks.contains(l) { return false }
+    }
+    for g in s.globals.indices where s.globals[g] != t.globals[g] && !fp.writes.contains(g) { return false }
+    for l in s.lists.indices where s.lists[l] != t.lists[l] && !fp.lists.contains(l) { return false }
     return true
   }
 }
