@@ -101,19 +101,18 @@ public struct Explorer {
       }
       // Successors: of the first persistent subset whose successors pass the provisos, or of
       // every choice. Each choice's successor is computed at most once.
+      // Successors stay in `computed` and are read in place or moved out (`take()`): copying
+      // one retained every array of its state.
       var computed = [Successor?](repeating: nil, count: choices.count)
-      func memoized(_ i: Int) -> Successor {
-        if let known = computed[i] { return known }
-        let succ = successor(state, choices[i])
-        computed[i] = succ
-        return succ
+      func compute(_ i: Int) {
+        if computed[i] == nil { computed[i] = successor(state, choices[i]) }
       }
       var expanded: [Int]? = nil
       if let reducer {
         candidates: for sel in reducer.select(state, choices) {
           let subset = choices.indices.filter { sel.cpus[reducer.owner(choices[$0])] }
           for i in subset {
-            let succ = memoized(i)
+            compute(i)
             let cpu = reducer.owner(choices[i])
             var ownTask = state.cpus[cpu].current
             if case .pick(_, let t) = choices[i] { ownTask = Int32(t) }
@@ -126,8 +125,8 @@ public struct Explorer {
             // with discovery order breaking ties within a level: diamonds, and the edges
             // between states of one level that spinning produces (a path with a failed
             // acquire is one step longer), do not force a full expansion.
-            if succ.bug != nil || succ.cycle != nil || succ.seen.map({ $0 <= id }) ?? false
-              || !machine.stayedWithin(state, succ.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
+            if computed[i]!.bug != nil || computed[i]!.cycle != nil || computed[i]!.seen.map({ $0 <= id }) ?? false
+              || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
               continue candidates
             }
           }
@@ -136,8 +135,9 @@ public struct Explorer {
           break
         }
       }
-      let successors = (expanded ?? Array(choices.indices)).map(memoized)
-      for succ in successors {
+      for i in expanded ?? Array(choices.indices) {
+        compute(i)
+        guard let succ = computed[i].take() else { continue }
         let choice = succ.choice
         stats.transitions += 1
         if let bug = succ.bug {
