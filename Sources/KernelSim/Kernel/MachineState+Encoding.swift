@@ -13,7 +13,6 @@ public struct StateKey: Hashable, Sendable {
   /// that differ from it are written. Decode with the same baseline.
   public init(_ s: MachineState, baseline: [Int] = []) {
     var w = ByteWriter()
-    w.bytes.reserveCapacity(512)
     s.encode(into: &w, baseline: baseline)
     self.init(bytes: w.bytes)
   }
@@ -47,16 +46,42 @@ public struct StateKey: Hashable, Sendable {
   }
 }
 
-struct ByteWriter {
-  var bytes: [UInt8] = []
+/// An append-only byte buffer for encodings, written through a raw pointer: appending to an
+/// `[UInt8]` checked uniqueness and capacity on every byte (~30 instructions each).
+struct ByteWriter: ~Copyable {
+  private var base: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
+  private(set) var count = 0
+
+  init(capacity: Int = 512) {
+    self.capacity = max(capacity, 16)
+    base = .allocate(capacity: self.capacity)
+  }
+
+  deinit { base.deallocate() }
+
+  /// A zigzag LEB128 varint (at most 10 bytes).
   @inline(__always) mutating func put(_ x: Int) {
+    if count + 10 > capacity { grow() }
     var z = UInt64(bitPattern: Int64((x << 1) ^ (x >> 63)))
     while z >= 0x80 {
-      bytes.append(UInt8(truncatingIfNeeded: z) | 0x80)
+      base[count] = UInt8(truncatingIfNeeded: z) | 0x80
+      count += 1
       z >>= 7
     }
-    bytes.append(UInt8(z))
+    base[count] = UInt8(z)
+    count += 1
   }
+
+  private mutating func grow() {
+    let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+    bigger.update(from: base, count: count)
+    base.deallocate()
+    base = bigger
+    capacity *= 2
+  }
+
+  var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
 struct ByteReader {
@@ -105,10 +130,9 @@ extension MachineState {
       !locks[i].owner.isNone || !locks[i].pendingWriter.isNone || !locks[i].readers.isEmpty
         || !locks[i].waiters.isEmpty || !locks[i].wakees.isEmpty
     }
+    // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
+    // value, then a 0 (gaps are at least 1), so each is written in one pass.
     w.put(locks.count)
-    var busyCount = 0
-    for i in locks.indices where busy(i) { busyCount += 1 }
-    w.put(busyCount)
     var last = -1
     for i in locks.indices where busy(i) {
       w.put(i - last); last = i
@@ -117,23 +141,21 @@ extension MachineState {
       w.put(locks[i].waiters.count); for x in locks[i].waiters { w.put(Int(x.task)); w.put(x.mode.code) }
       w.put(locks[i].wakees.count); for x in locks[i].wakees { w.put(Int(x)) }
     }
-    func initial(_ i: Int) -> Int { i < baseline.count ? baseline[i] : 0 }
+    w.put(0)
     w.put(globals.count)
-    var changed = 0
-    for (i, g) in globals.enumerated() where g != initial(i) { changed += 1 }
-    w.put(changed)
     last = -1
-    for (i, g) in globals.enumerated() where g != initial(i) { w.put(i - last); last = i; w.put(g) }
+    let common = min(globals.count, baseline.count)
+    for i in 0..<common where globals[i] != baseline[i] { w.put(i - last); last = i; w.put(globals[i]) }
+    for i in common..<globals.count where globals[i] != 0 { w.put(i - last); last = i; w.put(globals[i]) }
+    w.put(0)
     w.put(firesLeft.count); for f in firesLeft { w.put(Int(f)) }
     w.put(lists.count)
-    var nonEmpty = 0
-    for i in lists.indices where !lists[i].isEmpty { nonEmpty += 1 }
-    w.put(nonEmpty)
     last = -1
-    for (i, l) in lists.enumerated() where !l.isEmpty {
+    for i in lists.indices where !lists[i].isEmpty {
       w.put(i - last); last = i
-      w.put(l.count); for x in l { w.put(Int(x)) }
+      w.put(lists[i].count); for x in lists[i] { w.put(Int(x)) }
     }
+    w.put(0)
     w.put(Int(rcu.gpSeq)); w.put(rcu.gpActive ? 1 : 0); w.put(Int(rcu.qsNeeded)); w.put(Int(preemptionsLeft))
   }
 
@@ -160,8 +182,10 @@ extension MachineState {
     }
     locks = Array(repeating: LockState(), count: r.get())
     var at = -1
-    for _ in 0..<r.get() {
-      at += r.get()
+    while true {
+      let gap = r.get()
+      if gap == 0 { break }
+      at += gap
       var l = LockState()
       l.owner = ContextRef(raw: Int32(r.get())); l.pendingWriter = ContextRef(raw: Int32(r.get()))
       l.readers = (0..<r.get()).map { _ in ContextRef(raw: Int32(r.get())) }
@@ -172,11 +196,21 @@ extension MachineState {
     let globalCount = r.get()
     globals = (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
     at = -1
-    for _ in 0..<r.get() { at += r.get(); globals[at] = r.get() }
+    while true {
+      let gap = r.get()
+      if gap == 0 { break }
+      at += gap
+      globals[at] = r.get()
+    }
     firesLeft = (0..<r.get()).map { _ in Int16(r.get()) }
     lists = Array(repeating: [], count: r.get())
     at = -1
-    for _ in 0..<r.get() { at += r.get(); lists[at] = (0..<r.get()).map { _ in Int32(r.get()) } }
+    while true {
+      let gap = r.get()
+      if gap == 0 { break }
+      at += gap
+      lists[at] = (0..<r.get()).map { _ in Int32(r.get()) }
+    }
     rcu = RCUState(gpSeq: Int16(r.get()), gpActive: r.get() != 0, qsNeeded: UInt16(r.get()))
     preemptionsLeft = Int8(r.get())
   }
