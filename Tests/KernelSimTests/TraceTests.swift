@@ -74,8 +74,8 @@ import Testing
       let key = StateKey(s)
       #expect(key.state() == s)
       #expect(StateKey(key.state()) == key)
-      // Against a baseline (what the explorer uses): only changed globals are written.
-      let base = m.initialState().globals
+      // Against a baseline (what the explorer uses): only changed globals and tasks are written.
+      let base = m.initialState()
       let sparse = StateKey(s, baseline: base)
       #expect(sparse.state(baseline: base) == s)
       #expect(sparse.bytes.count <= key.bytes.count)

@@ -28,7 +28,7 @@ public struct Explorer {
     var findings: [Finding] = []
     var signatures = Set<String>()
     let initial = machine.initialState()
-    var visited = VisitedSet(baseline: initial.globals)
+    var visited = VisitedSet(baseline: initial)
     var parent: [Int32] = []
     var via: [Choice] = []
     var depth: [Int32] = []
@@ -46,7 +46,7 @@ public struct Explorer {
       return path
     }
 
-    _ = visited.insert(StateKey(initial, baseline: initial.globals))
+    _ = visited.insert(StateKey(initial, baseline: initial))
     parent.append(-1)
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
@@ -57,7 +57,7 @@ public struct Explorer {
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
       if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: nil, cycle: nil) }
-      let key = StateKey(next, baseline: initial.globals)
+      let key = StateKey(next, baseline: initial)
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
       return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))

@@ -16,10 +16,10 @@ struct VisitedSet {
   private var table: [Int32]
   private var mask: Int
 
-  /// The globals' initial values: encodings store only the globals that differ (`StateKey`).
-  let baseline: [Int]
+  /// The initial state: encodings store only the globals and tasks that differ (`StateKey`).
+  let baseline: MachineState?
 
-  init(baseline: [Int] = []) {
+  init(baseline: MachineState? = nil) {
     self.baseline = baseline
     table = Array(repeating: -1, count: 1 << 12)
     mask = (1 << 12) - 1

@@ -9,9 +9,9 @@ public struct StateKey: Hashable, Sendable {
   public let bytes: [UInt8]
   public let fingerprint: UInt64
 
-  /// `baseline`: the initial values of the globals (the explorer's initial state); only globals
-  /// that differ from it are written. Decode with the same baseline.
-  public init(_ s: MachineState, baseline: [Int] = []) {
+  /// `baseline`: the explorer's initial state; only globals and tasks that differ from it are
+  /// written. Decode with the same baseline.
+  public init(_ s: MachineState, baseline: MachineState? = nil) {
     var w = ByteWriter()
     s.encode(into: &w, baseline: baseline)
     self.init(bytes: w.bytes)
@@ -40,7 +40,7 @@ public struct StateKey: Hashable, Sendable {
   public static func == (a: StateKey, b: StateKey) -> Bool { a.fingerprint == b.fingerprint && a.bytes == b.bytes }
 
   /// The state this key encodes (with the baseline it was encoded with).
-  public func state(baseline: [Int] = []) -> MachineState {
+  public func state(baseline: MachineState? = nil) -> MachineState {
     var r = ByteReader(bytes: bytes)
     return MachineState(decoding: &r, baseline: baseline)
   }
@@ -102,9 +102,12 @@ struct ByteReader {
 }
 
 extension MachineState {
-  /// Locks, globals and lists are written sparsely (most are free, unchanged or empty in any
-  /// state): a count, then index gaps and contents of the ones that are not.
-  func encode(into w: inout ByteWriter, baseline: [Int]) {
+  /// Tasks, locks, globals and lists are written sparsely (most are unchanged from the
+  /// baseline, free or empty in any state: the prelude's idle kworkers, runqueue and pool
+  /// locks): a count, then index gaps and contents of the ones that are not.
+  func encode(into w: inout ByteWriter, baseline base: MachineState?) {
+    let baseline = base?.globals ?? []
+    let baseTasks = base?.tasks ?? []
     w.put(cpus.count)
     for c in cpus {
       w.put(Int(c.current)); w.put(Int(c.softirqPending)); w.put(c.ipiPending ? 1 : 0)
@@ -114,7 +117,9 @@ extension MachineState {
       for cb in c.rcuCallbacks { w.put(Int(cb.head)); w.put(Int(cb.gp)) }
     }
     w.put(tasks.count)
-    for t in tasks {
+    var last = -1
+    for (i, t) in tasks.enumerated() where i >= baseTasks.count || t != baseTasks[i] {
+      w.put(i - last); last = i
       switch t.status {
       case .ready(let c): w.put(1); w.put(c)
       case .running(let c): w.put(2); w.put(c)
@@ -124,6 +129,7 @@ extension MachineState {
       w.put(Int(t.state)); w.put(t.onRQ ? 1 : 0); w.put(Int(t.cpu)); w.put(Int(t.waitGP)); w.put(Int(t.waitLock))
       t.context.encode(into: &w)
     }
+    w.put(0)
     // Index-based, field by field: copying each LockState (three arrays) to compare it with
     // an idle one cost a retain and a release per array per lock per state.
     func busy(_ i: Int) -> Bool {
@@ -133,7 +139,7 @@ extension MachineState {
     // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
     // value, then a 0 (gaps are at least 1), so each is written in one pass.
     w.put(locks.count)
-    var last = -1
+    last = -1
     for i in locks.indices where busy(i) {
       w.put(i - last); last = i
       w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
@@ -159,7 +165,8 @@ extension MachineState {
     w.put(Int(rcu.gpSeq)); w.put(rcu.gpActive ? 1 : 0); w.put(Int(rcu.qsNeeded)); w.put(Int(preemptionsLeft))
   }
 
-  init(decoding r: inout ByteReader, baseline: [Int]) {
+  init(decoding r: inout ByteReader, baseline base: MachineState?) {
+    let baseline = base?.globals ?? []
     cpus = (0..<r.get()).map { _ in
       var c = CPUState()
       c.current = Int32(r.get()); c.softirqPending = UInt32(r.get()); c.ipiPending = r.get() != 0
@@ -167,7 +174,14 @@ extension MachineState {
       c.rcuCallbacks = (0..<r.get()).map { _ in RCUCallback(head: Int32(r.get()), gp: Int16(r.get())) }
       return c
     }
-    tasks = (0..<r.get()).map { _ in
+    let taskCount = r.get()
+    // Unwritten tasks are the baseline's; without one every task is written, in order.
+    tasks = base?.tasks.count == taskCount ? base!.tasks : []
+    var at = -1
+    while true {
+      let gap = r.get()
+      if gap == 0 { break }
+      at += gap
       let status: TaskStatus
       switch r.get() {
       case 1: status = .ready(cpu: r.get())
@@ -178,10 +192,10 @@ extension MachineState {
       let state = Int32(r.get()), onRQ = r.get() != 0, cpu = Int8(r.get()), waitGP = Int16(r.get()), waitLock = Int32(r.get())
       var t = TaskState(status: status, context: Context(decoding: &r))
       t.state = state; t.onRQ = onRQ; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
-      return t
+      if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
     locks = Array(repeating: LockState(), count: r.get())
-    var at = -1
+    at = -1
     while true {
       let gap = r.get()
       if gap == 0 { break }
