@@ -126,8 +126,14 @@ extension MachineState {
       case .sleeping: w.put(3)
       case .done: w.put(4)
       }
-      w.put(Int(t.state)); w.put(t.onRQ ? 1 : 0); w.put(Int(t.cpu)); w.put(Int(t.waitGP)); w.put(Int(t.waitLock))
-      t.context.encode(into: &w)
+      // Fields at their usual value are flagged absent in one mask (see `Context.encode`).
+      let mask = (t.state != 0 ? 1 : 0) | (t.onRQ ? 0 : 2) | (t.cpu != 0 ? 4 : 0) | (t.waitGP != -1 ? 8 : 0) | (t.waitLock != -1 ? 16 : 0)
+      w.put(mask)
+      if t.state != 0 { w.put(Int(t.state)) }
+      if t.cpu != 0 { w.put(Int(t.cpu)) }
+      if t.waitGP != -1 { w.put(Int(t.waitGP)) }
+      if t.waitLock != -1 { w.put(Int(t.waitLock)) }
+      t.context.encode(into: &w, writeKind: false)
     }
     w.put(0)
     // Index-based, field by field: copying each LockState (three arrays) to compare it with
@@ -189,9 +195,13 @@ extension MachineState {
       case 3: status = .sleeping
       default: status = .done
       }
-      let state = Int32(r.get()), onRQ = r.get() != 0, cpu = Int8(r.get()), waitGP = Int16(r.get()), waitLock = Int32(r.get())
-      var t = TaskState(status: status, context: Context(decoding: &r))
-      t.state = state; t.onRQ = onRQ; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
+      let mask = r.get()
+      let state = mask & 1 != 0 ? Int32(r.get()) : 0
+      let cpu = mask & 4 != 0 ? Int8(r.get()) : 0
+      let waitGP = mask & 8 != 0 ? Int16(r.get()) : -1
+      let waitLock = mask & 16 != 0 ? Int32(r.get()) : -1
+      var t = TaskState(status: status, context: Context(decoding: &r, kind: .task(at)))
+      t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
     locks = Array(repeating: LockState(), count: r.get())
@@ -231,15 +241,34 @@ extension MachineState {
 }
 
 extension Context {
-  func encode(into w: inout ByteWriter) {
-    switch kind {
-    case .task(let t): w.put(1); w.put(t)
-    case .hardirq(let s): w.put(2); w.put(s)
-    case .softirq: w.put(3)
-    case .ipi: w.put(4)
+  /// The kind (unless the reader knows it: a task's context is `.task(index)`), a mask of the
+  /// fields that differ from their usual value (interrupts on, counts 0, not spinning, no
+  /// softirq vector), those fields, then the frames.
+  func encode(into w: inout ByteWriter, writeKind: Bool = true) {
+    if writeKind {
+      switch kind {
+      case .task(let t): w.put(1); w.put(t)
+      case .hardirq(let s): w.put(2); w.put(s)
+      case .softirq: w.put(3)
+      case .ipi: w.put(4)
+      }
     }
-    w.put(irqsOff ? 1 : 0); w.put(Int(preempt)); w.put(Int(bh)); w.put(Int(spinningOn)); w.put(spinMode.code)
-    w.put(Int(vector)); w.put(Int(batch)); w.put(Int(restarts)); w.put(Int(rcuDepth))
+    var mask = irqsOff ? 1 : 0
+    if preempt != 0 { mask |= 2 }
+    if bh != 0 { mask |= 4 }
+    if spinningOn != -1 || spinMode != .exclusive { mask |= 8 }
+    if vector != -1 { mask |= 16 }
+    if batch != 0 { mask |= 32 }
+    if restarts != 0 { mask |= 64 }
+    if rcuDepth != 0 { mask |= 128 }
+    w.put(mask)
+    if preempt != 0 { w.put(Int(preempt)) }
+    if bh != 0 { w.put(Int(bh)) }
+    if mask & 8 != 0 { w.put(Int(spinningOn)); w.put(spinMode.code) }
+    if vector != -1 { w.put(Int(vector)) }
+    if batch != 0 { w.put(Int(batch)) }
+    if restarts != 0 { w.put(Int(restarts)) }
+    if rcuDepth != 0 { w.put(Int(rcuDepth)) }
     w.put(frames.count)
     for f in frames {
       w.put(Int(f.function)); w.put(Int(f.pc)); w.put(Int(f.result))
@@ -247,18 +276,27 @@ extension Context {
     }
   }
 
-  init(decoding r: inout ByteReader) {
+  init(decoding r: inout ByteReader, kind known: ContextKind? = nil) {
     let kind: ContextKind
-    switch r.get() {
-    case 1: kind = .task(r.get())
-    case 2: kind = .hardirq(r.get())
-    case 3: kind = .softirq
-    default: kind = .ipi
+    if let known {
+      kind = known
+    } else {
+      switch r.get() {
+      case 1: kind = .task(r.get())
+      case 2: kind = .hardirq(r.get())
+      case 3: kind = .softirq
+      default: kind = .ipi
+      }
     }
-    let irqsOff = r.get() != 0
-    self.init(kind: kind, frames: [], irqsOff: irqsOff)
-    preempt = Int16(r.get()); bh = Int16(r.get()); spinningOn = Int32(r.get()); spinMode = LockMode(code: r.get())
-    vector = Int8(r.get()); batch = UInt32(r.get()); restarts = Int8(r.get()); rcuDepth = Int8(r.get())
+    let mask = r.get()
+    self.init(kind: kind, frames: [], irqsOff: mask & 1 != 0)
+    if mask & 2 != 0 { preempt = Int16(r.get()) }
+    if mask & 4 != 0 { bh = Int16(r.get()) }
+    if mask & 8 != 0 { spinningOn = Int32(r.get()); spinMode = LockMode(code: r.get()) }
+    if mask & 16 != 0 { vector = Int8(r.get()) }
+    if mask & 32 != 0 { batch = UInt32(r.get()) }
+    if mask & 64 != 0 { restarts = Int8(r.get()) }
+    if mask & 128 != 0 { rcuDepth = Int8(r.get()) }
     frames = (0..<r.get()).map { _ in
       let function = Int32(r.get()), pc = Int32(r.get()), result = Int32(r.get())
       return Frame(function: function, pc: pc, locals: (0..<r.get()).map { _ in r.get() }, result: result)
