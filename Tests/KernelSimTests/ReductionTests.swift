@@ -55,3 +55,22 @@ import Testing
             "reduced \(reduced.statistics.statesStored) of \(plain.statistics.statesStored)")
   }
 }
+
+@Suite struct SelectionMemoTests {
+  /// Two empty selections and no success: stop selecting for that shape. One success: always
+  /// select there. Other shapes are unaffected.
+  @Test func givesUpOnlyOnShapesThatNeverSucceeded() {
+    var memo = SelectionMemo()
+    #expect(memo.shouldSelect(1))
+    memo.record(1, found: false)
+    #expect(memo.shouldSelect(1))
+    memo.record(1, found: false)
+    #expect(!memo.shouldSelect(1))
+    #expect(memo.shouldSelect(2))
+    memo.record(3, found: false)
+    memo.record(3, found: true)
+    memo.record(3, found: false)
+    memo.record(3, found: false)
+    #expect(memo.shouldSelect(3))
+  }
+}

@@ -52,6 +52,7 @@ public struct Explorer {
     depth.append(0)
     queue.append(0)
     let reducer = options.reduction ? PersistentSets(machine: machine) : nil
+    var memo = SelectionMemo()
     func successor(_ state: MachineState, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
@@ -109,7 +110,15 @@ public struct Explorer {
       }
       var expanded: [Int]? = nil
       if let reducer {
-        candidates: for sel in reducer.select(state, choices) {
+        // Where selection keeps finding nothing for this shape of state, skip it (sound: the
+        // state is then expanded in full; see `SelectionMemo`).
+        let shape = reducer.shape(state)
+        var sets: [PersistentSets.Selection] = []
+        if memo.shouldSelect(shape) {
+          sets = reducer.select(state, choices)
+          memo.record(shape, found: !sets.isEmpty)
+        }
+        candidates: for sel in sets {
           let subset = choices.indices.filter { sel.cpus[reducer.owner(choices[$0])] }
           for i in subset {
             compute(i)
