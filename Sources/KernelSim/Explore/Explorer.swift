@@ -51,13 +51,15 @@ public struct Explorer {
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
     queue.append(0)
-    let reducer = options.reduction ? PersistentSets(machine: machine) : nil
+    // Built even without reduction: binding an optional one (`if let`) copied the whole
+    // struct, with the program inside it, on every expanded state.
+    let reducer = PersistentSets(machine: machine)
     var memo = SelectionMemo()
     func successor(_ state: MachineState, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
-      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: nil, cycle: nil) }
+      if bug != nil { return Successor(choice: choice, state: next, bug: bug, isBug: true, key: nil, seen: nil, cycle: nil) }
       let key = StateKey(next, baseline: initial)
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
@@ -109,7 +111,7 @@ public struct Explorer {
         if computed[i] == nil { computed[i] = successor(state, choices[i]) }
       }
       var expanded: [Int]? = nil
-      if let reducer {
+      if options.reduction {
         // Where selection keeps finding nothing for this shape of state, skip it (sound: the
         // state is then expanded in full; see `SelectionMemo`).
         let shape = reducer.shape(state)
@@ -134,7 +136,7 @@ public struct Explorer {
             // with discovery order breaking ties within a level: diamonds, and the edges
             // between states of one level that spinning produces (a path with a failed
             // acquire is one step longer), do not force a full expansion.
-            if computed[i]!.bug != nil || computed[i]!.cycle != nil || computed[i]!.seen.map({ $0 <= id }) ?? false
+            if computed[i]!.isBug || computed[i]!.cycle != nil || computed[i]!.seen.map({ $0 <= id }) ?? false
               || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
               continue candidates
             }
@@ -205,6 +207,8 @@ public struct Explorer {
     var choice: Choice
     var state: MachineState
     var bug: Bug?
+    /// `bug != nil`, stored: testing the optional in place copied the whole `Bug`.
+    var isBug = false
     var key: StateKey?
     /// The id it was already stored under when it was computed (its cycle was then not
     /// looked for), or nil if it was new.
