@@ -11,6 +11,18 @@ import Testing
     return names.filter { $0.hasSuffix(".ksim") }.sorted().map { "Scenarios/\($0)" }
   }()
 
+  /// The smallest members of each benchmark family (make bench runs them all, in release).
+  static let benchFiles = ["spin_ring_2_buggy", "spin_ring_2_fixed", "spin_ring_3_buggy", "spin_ring_3_fixed",
+                           "mutex_ring_2_buggy", "mutex_ring_2_fixed", "mutex_ring_3_buggy", "mutex_ring_3_fixed"]
+    .map { "Scenarios/bench/\($0).ksim" }
+
+  @Test(arguments: ScenarioTests.benchFiles)
+  func benchFamilyExpectationHolds(_ file: String) throws {
+    let p = try #require(Frontend.load(path: repositoryRoot.appendingPathComponent(file).path).program)
+    let r = Explorer(program: p).run()
+    #expect(r.statistics.complete && Verdict(r).matches == true, "\(file): \(Verdict(r).outcome.rawValue)")
+  }
+
   @Test func thereAreScenarios() {
     #expect(ScenarioTests.files.count >= 4)
   }
