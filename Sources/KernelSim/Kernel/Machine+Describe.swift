@@ -89,14 +89,17 @@ extension Machine {
     return Bug(kind: kind, message: "\(who): \(message)", context: ref, cpu: cpu, chain: chain, location: where_)
   }
 
+  /// Appends an event when a log is kept. The texts are autoclosures: the explorer steps
+  /// without a log, and formatting them eagerly (holder descriptions, operation strings) cost
+  /// 2-4% of its instructions.
   func record(_ log: inout EventLog?, _ s: MachineState, _ kind: Event.Kind, _ ref: ContextRef, cpu: Int,
-              at loc: SourceLocation?, _ operation: String, _ outcome: String, lock: Int = -1) {
+              at loc: SourceLocation?, _ operation: @autoclosure () -> String, _ outcome: @autoclosure () -> String, lock: Int = -1) {
     guard log != nil else { return }
     let exists = ref.isTask || (ref.level < s.cpus[cpu].stack.count)
     let chain = exists ? chainNames(s[ref]) : []
     let name = exists ? contextName(s, ref) : "cpu\(cpu)"
     let depth = ref.isTask ? 0 : ref.level + (s.cpus[cpu].current >= 0 ? 1 : 0)
     log!.events.append(Event(kind: kind, cpu: cpu, context: ref, contextName: name, depth: depth, chain: chain, location: loc,
-                             operation: operation, outcome: outcome, lock: lock))
+                             operation: operation(), outcome: outcome(), lock: lock))
   }
 }

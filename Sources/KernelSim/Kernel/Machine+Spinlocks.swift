@@ -43,7 +43,7 @@ extension Machine {
   func acquire(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, kind: LockKind, mode: LockMode,
                flavor: LockFlavor, trylock: Bool, lock: Int, name: String, out: LValue?, result: Int?,
                at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    let op = "\(name)(&\(program.locks[lock].name)\(out == nil ? "" : ", flags"))"
+    var op: String { "\(name)(&\(program.locks[lock].name)\(out == nil ? "" : ", flags"))" }
     let resuming = s[ref].spinningOn == Int32(lock)
     if !resuming {
       // The irq/bh/preempt part of the lock, before any spinning.
@@ -99,7 +99,7 @@ extension Machine {
 
   func release(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, mode: LockMode, flavor: LockFlavor,
                lock: Int, flags: Int?, name: String, at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    let op = "\(name)(&\(program.locks[lock].name)\(flags == nil ? "" : ", flags"))"
+    var op: String { "\(name)(&\(program.locks[lock].name)\(flags == nil ? "" : ", flags"))" }
     if mode == .read {
       guard let i = s.locks[lock].readers.firstIndex(of: ref) else {
         return .bug(bug(.unlockNotHeld, "\(op): this context does not hold \(program.locks[lock].name) for read (\(holderText(s, lock: lock)))", s, ref, cpu: cpu, at: loc))
