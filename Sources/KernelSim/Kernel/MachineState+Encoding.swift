@@ -218,7 +218,9 @@ extension MachineState {
       locks[at] = l
     }
     let globalCount = r.get()
-    globals = (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
+    // Start from the baseline's array itself (shared until the first changed global is
+    // written, then one copy of plain integers) rather than rebuilding it slot by slot.
+    globals = baseline.count == globalCount ? baseline : (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
     at = -1
     while true {
       let gap = r.get()
