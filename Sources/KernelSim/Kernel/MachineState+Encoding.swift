@@ -204,7 +204,16 @@ extension MachineState {
       t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
-    locks = Array(repeating: LockState(), count: r.get())
+    // The baseline's locks when they are all idle (the initial state holds none): shared until
+    // a busy lock is written, so a state holding no lock copies nothing.
+    let lockCount = r.get()
+    if let base, base.locks.count == lockCount,
+       base.locks.indices.allSatisfy({ base.locks[$0].owner.isNone && base.locks[$0].pendingWriter.isNone && base.locks[$0].readers.isEmpty
+         && base.locks[$0].waiters.isEmpty && base.locks[$0].wakees.isEmpty }) {
+      locks = base.locks
+    } else {
+      locks = Array(repeating: LockState(), count: lockCount)
+    }
     at = -1
     while true {
       let gap = r.get()
