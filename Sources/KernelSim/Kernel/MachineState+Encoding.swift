@@ -118,22 +118,15 @@ extension MachineState {
     }
     w.put(tasks.count)
     var last = -1
-    for (i, t) in tasks.enumerated() where i >= baseTasks.count || t != baseTasks[i] {
-      w.put(i - last); last = i
-      switch t.status {
-      case .ready(let c): w.put(1); w.put(c)
-      case .running(let c): w.put(2); w.put(c)
-      case .sleeping: w.put(3)
-      case .done: w.put(4)
+    // Through buffer pointers: subscripting the arrays copied each TaskState out (a retain
+    // and release per array inside it), twice per task per state.
+    tasks.withUnsafeBufferPointer { taskBuffer in
+      baseTasks.withUnsafeBufferPointer { baseBuffer in
+        for i in taskBuffer.indices where i >= baseBuffer.count || taskBuffer[i] != baseBuffer[i] {
+          w.put(i - last); last = i
+          taskBuffer[i].encodeFields(into: &w)
+        }
       }
-      // Fields at their usual value are flagged absent in one mask (see `Context.encode`).
-      let mask = (t.state != 0 ? 1 : 0) | (t.onRQ ? 0 : 2) | (t.cpu != 0 ? 4 : 0) | (t.waitGP != -1 ? 8 : 0) | (t.waitLock != -1 ? 16 : 0)
-      w.put(mask)
-      if t.state != 0 { w.put(Int(t.state)) }
-      if t.cpu != 0 { w.put(Int(t.cpu)) }
-      if t.waitGP != -1 { w.put(Int(t.waitGP)) }
-      if t.waitLock != -1 { w.put(Int(t.waitLock)) }
-      t.context.encode(into: &w, writeKind: false)
     }
     w.put(0)
     // Index-based, field by field: copying each LockState (three arrays) to compare it with
@@ -248,6 +241,26 @@ extension MachineState {
     }
     rcu = RCUState(gpSeq: Int16(r.get()), gpActive: r.get() != 0, qsNeeded: UInt16(r.get()))
     preemptionsLeft = Int8(r.get())
+  }
+}
+
+extension TaskState {
+  /// Status, then a mask of the fields at unusual values (see `Context.encode`) and those
+  /// fields, then the context (its kind is implied by the task's index).
+  func encodeFields(into w: inout ByteWriter) {
+    switch status {
+    case .ready(let c): w.put(1); w.put(c)
+    case .running(let c): w.put(2); w.put(c)
+    case .sleeping: w.put(3)
+    case .done: w.put(4)
+    }
+    let mask = (state != 0 ? 1 : 0) | (onRQ ? 0 : 2) | (cpu != 0 ? 4 : 0) | (waitGP != -1 ? 8 : 0) | (waitLock != -1 ? 16 : 0)
+    w.put(mask)
+    if state != 0 { w.put(Int(state)) }
+    if cpu != 0 { w.put(Int(cpu)) }
+    if waitGP != -1 { w.put(Int(waitGP)) }
+    if waitLock != -1 { w.put(Int(waitLock)) }
+    context.encode(into: &w, writeKind: false)
   }
 }
 
