@@ -38,9 +38,11 @@
 ///    explorer checks that every kept step changed nothing outside its footprint
 ///    (`stayedWithin`) and expands the state in full if one did.
 ///
-/// The explorer adds the two provisos: a state whose persistent successors include a new
-/// deadlock, a bug, or an already-visited state is expanded in full (visibility: findings are
-/// never hidden behind a postponed step; cycle: no step is postponed around a cycle).
+/// The explorer adds the two provisos, trying the sets smallest first: a set is kept only if
+/// none of its successors is a new deadlock or a bug (visibility: findings are never hidden
+/// behind a postponed step) or a state stored before the one expanded (cycle: every cycle of
+/// the reduced graph then contains a fully expanded state); if no set qualifies, the state is
+/// expanded in full.
 struct PersistentSets: Sendable {
   let machine: Machine
   /// Footprints a future is made of: the closure of every function (indexed by function),
