@@ -25,7 +25,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "KernelSimTests", dependencies: ["KernelSim"]),
-    .testTarget(name: "TimelineViewTests", dependencies: ["TimelineView", "KernelSim"]),
+    // Golden frames are read by path (Fixtures.swift), not as bundle resources.
+    .testTarget(name: "TimelineViewTests", dependencies: ["TimelineView", "KernelSim"], exclude: ["Snapshots"]),
     // Runs the built `ksim` binary as a subprocess (no link against it).
     .testTarget(name: "KsimEndToEndTests"),
   ]
