@@ -27,21 +27,26 @@ struct FrameExits: Sendable {
         for pc in code.indices.reversed() where !r[f][pc] {
           let ins = code[pc]
           guard !ins.visible else { continue }
-          let value: Bool
-          switch ins.op {
-          case .returnValue: value = true
-          case .jump(let t): value = at(f, t)
-          case .branchIfFalse(_, let t): value = at(f, pc + 1) || at(f, t)
-          case .call(let g, _, _): value = at(g, 0) && at(f, pc + 1)
-          case .callIndirect: value = at(f, pc + 1)
-          case .either(let arms): value = arms.contains { at(f, $0) }
-          case .setLocal, .store, .primitive: value = at(f, pc + 1)
-          }
-          if value { r[f][pc] = true; changed = true }
+          if FrameExits.framePops(after: ins.op, function: f, pc: pc, at) { r[f][pc] = true; changed = true }
         }
       }
     }
     returns = r
+  }
+
+  /// Whether, once `op` at `pc` of function `f` has executed, the frame may return before the
+  /// next visible instruction, given `returnsFrom(function, pc)` for the positions it can go on
+  /// from (both arms of a branch; a callee's entry, then the instruction after the call).
+  static func framePops(after op: Instruction.Op, function f: Int, pc: Int, _ returnsFrom: (Int, Int) -> Bool) -> Bool {
+    switch op {
+    case .returnValue: return true
+    case .jump(let t): return returnsFrom(f, t)
+    case .branchIfFalse(_, let t): return returnsFrom(f, pc + 1) || returnsFrom(f, t)
+    case .call(let g, _, _): return returnsFrom(g, 0) && returnsFrom(f, pc + 1)
+    case .callIndirect: return returnsFrom(f, pc + 1)
+    case .either(let arms): return arms.contains { returnsFrom(f, $0) }
+    case .setLocal, .store, .primitive: return returnsFrom(f, pc + 1)
+    }
   }
 
   /// Whether the step `ctx` takes next (its pending visible instruction and the invisible run
@@ -52,17 +57,7 @@ struct FrameExits: Sendable {
     let code = program.functions[f].code
     func at(_ g: Int, _ p: Int) -> Bool { p >= 0 && p < returns[g].count ? returns[g][p] : true }
     guard pc < code.count else { return true }
-    let topPops: Bool
-    switch code[pc].op {
-    case .returnValue: topPops = true
-    case .jump(let t): topPops = at(f, t)
-    case .branchIfFalse(_, let t): topPops = at(f, pc + 1) || at(f, t)
-    case .call(let g, _, _): topPops = at(g, 0) && at(f, pc + 1)
-    case .callIndirect: topPops = at(f, pc + 1)
-    case .either(let arms): topPops = arms.contains { at(f, $0) }
-    case .setLocal, .store, .primitive: topPops = at(f, pc + 1)
-    }
-    guard topPops else { return false }
+    guard FrameExits.framePops(after: code[pc].op, function: f, pc: pc, at) else { return false }
     // Callers resume at their saved pc (a call advances it before pushing the callee).
     for frame in ctx.frames.dropLast() where !at(Int(frame.function), Int(frame.pc)) { return false }
     return true
