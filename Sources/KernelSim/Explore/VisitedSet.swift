@@ -19,8 +19,12 @@ struct VisitedSet {
   /// The initial state: encodings store only the globals and tasks that differ (`StateKey`).
   let baseline: MachineState?
 
+  /// Idle locks of the baseline's count, shared by every decoded state until it writes one.
+  private let idleLocks: [LockState]
+
   init(baseline: MachineState? = nil) {
     self.baseline = baseline
+    idleLocks = Array(repeating: LockState(), count: baseline?.locks.count ?? 0)
     table = Array(repeating: -1, count: 1 << 12)
     mask = (1 << 12) - 1
   }
@@ -32,7 +36,7 @@ struct VisitedSet {
   /// The state stored under `id`.
   func state(_ id: Int32) -> MachineState {
     var r = ByteReader(bytes: Array(arena[starts[Int(id)]..<starts[Int(id) + 1]]))
-    return MachineState(decoding: &r, baseline: baseline)
+    return MachineState(decoding: &r, baseline: baseline, idleLocks: idleLocks)
   }
 
   /// Inserts `key` if it is new; returns its id and whether it was inserted.

@@ -164,7 +164,9 @@ extension MachineState {
     w.put(Int(rcu.gpSeq)); w.put(rcu.gpActive ? 1 : 0); w.put(Int(rcu.qsNeeded)); w.put(Int(preemptionsLeft))
   }
 
-  init(decoding r: inout ByteReader, baseline base: MachineState?) {
+  /// `idleLocks`: an array of idle locks of the state's size to start from (shared storage),
+  /// made once by the caller; without it one is built.
+  init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil) {
     let baseline = base?.globals ?? []
     cpus = (0..<r.get()).map { _ in
       var c = CPUState()
@@ -197,13 +199,11 @@ extension MachineState {
       t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
-    // The baseline's locks when they are all idle (the initial state holds none): shared until
-    // a busy lock is written, so a state holding no lock copies nothing.
+    // Unwritten locks are idle: start from a shared array of idle locks (the caller's, made
+    // once per search) so a state holding no lock copies nothing.
     let lockCount = r.get()
-    if let base, base.locks.count == lockCount,
-       base.locks.indices.allSatisfy({ base.locks[$0].owner.isNone && base.locks[$0].pendingWriter.isNone && base.locks[$0].readers.isEmpty
-         && base.locks[$0].waiters.isEmpty && base.locks[$0].wakees.isEmpty }) {
-      locks = base.locks
+    if let idleLocks, idleLocks.count == lockCount {
+      locks = idleLocks
     } else {
       locks = Array(repeating: LockState(), count: lockCount)
     }
