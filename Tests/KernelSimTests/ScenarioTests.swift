@@ -13,7 +13,8 @@ import Testing
 
   /// The smallest members of each benchmark family (make bench runs them all, in release).
   static let benchFiles = ["spin_ring_2_buggy", "spin_ring_2_fixed", "spin_ring_3_buggy", "spin_ring_3_fixed",
-                           "mutex_ring_2_buggy", "mutex_ring_2_fixed", "mutex_ring_3_buggy", "mutex_ring_3_fixed"]
+                           "mutex_ring_2_buggy", "mutex_ring_2_fixed", "mutex_ring_3_buggy", "mutex_ring_3_fixed",
+                           "rcu_ring_2_buggy", "rcu_ring_2_fixed", "rcu_ring_3_buggy", "rcu_ring_3_fixed"]
     .map { "Scenarios/bench/\($0).ksim" }
 
   @Test(arguments: ScenarioTests.benchFiles)
