@@ -32,8 +32,11 @@ public struct Explorer {
     var parent: [Int32] = []
     var via: [Choice] = []
     var depth: [Int32] = []
-    // The frontier holds ids; a state is decoded from its stored encoding when expanded.
+    // The frontier holds ids; a state is decoded from its stored encoding when expanded,
+    // unless it is still held in `held` (see `Explorer.heldStates`).
     var queue: [Int32] = []
+    var held: [MachineState?] = []
+    var heldCount = 0
     var head = 0
     var lastProgress = start
 
@@ -51,6 +54,7 @@ public struct Explorer {
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
     queue.append(0)
+    held.append(nil)
     // Built even without reduction: binding an optional one (`if let`) copied the whole
     // struct, with the program inside it, on every expanded state.
     let reducer = PersistentSets(machine: machine)
@@ -68,7 +72,13 @@ public struct Explorer {
 
     search: while head < queue.count {
       let id = queue[head]
-      let state = visited.state(id)
+      let state: MachineState
+      if let h = held[head].take() {
+        heldCount -= 1
+        state = h
+      } else {
+        state = visited.state(id)
+      }
       head += 1
       if head & 0x3FF == 0 {
         let now = DispatchTime.now().uptimeNanoseconds
@@ -89,7 +99,7 @@ public struct Explorer {
           progress(stats)
         }
       }
-      if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+      if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); held.removeFirst(head); head = 0 }
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
         if !machine.isFinished(state) && !machine.exhaustedSources(state).isEmpty { stats.stuckAtBounds += 1 }
@@ -192,6 +202,12 @@ public struct Explorer {
           continue
         }
         queue.append(nid)
+        if heldCount < Explorer.heldStates {
+          held.append(succ.state)
+          heldCount += 1
+        } else {
+          held.append(nil)
+        }
       }
     }
     stats.statesStored = visited.count
@@ -200,6 +216,12 @@ public struct Explorer {
     stats.peakMemory = MemoryUsage.peak
     return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)
   }
+
+  /// Frontier states kept as values instead of decoded again when their turn comes: a new
+  /// state is already built when it is stored, and the breadth-first frontier is a small slice
+  /// of the stored states (its width, not the interleavings). Bounded, so memory still grows
+  /// with stored states; beyond the bound, states are decoded from the visited set.
+  static let heldStates = 1 << 16
 
   /// One expanded choice: the state it leads to, and what the provisos and the search need
   /// to know about it (computed once).
