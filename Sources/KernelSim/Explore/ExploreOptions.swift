@@ -11,12 +11,17 @@ public struct ExploreOptions: Sendable, Hashable {
   /// Partial-order reduction (persistent sets with visibility and cycle provisos). Off
   /// (`--no-reduction`) gives the plain exhaustive search, the reference it is checked against.
   public var reduction: Bool
+  /// Stored states forget locals that no path reads again (`LocalLiveness`). Off only to check
+  /// that the analysis changes no finding.
+  public var deadLocals: Bool
 
-  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true) {
+  public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true,
+              deadLocals: Bool = true) {
     self.irqBound = irqBound
     self.maxStates = maxStates
     self.preemptions = preemptions
     self.reduction = reduction
+    self.deadLocals = deadLocals
   }
 }
 

@@ -49,7 +49,8 @@ public struct Explorer {
       return path
     }
 
-    _ = visited.insert(StateKey(initial, baseline: initial))
+    let live = options.deadLocals ? LocalLiveness(program: program) : nil
+    _ = visited.insert(StateKey(initial, baseline: initial, live: live))
     parent.append(-1)
     via.append(.run(cpu: 0, branch: 0))
     depth.append(0)
@@ -64,7 +65,7 @@ public struct Explorer {
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
       if bug != nil { return Successor(choice: choice, state: next, bug: bug, isBug: true, key: nil, seen: nil, cycle: nil) }
-      let key = StateKey(next, baseline: initial)
+      let key = StateKey(next, baseline: initial, live: live)
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
       return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))

@@ -11,9 +11,10 @@ public struct StateKey: Hashable, Sendable {
 
   /// `baseline`: the explorer's initial state; only globals and tasks that differ from it are
   /// written. Decode with the same baseline.
-  public init(_ s: MachineState, baseline: MachineState? = nil) {
+  /// `live`: locals it says are dead are written as 0 (`LocalLiveness`).
+  public init(_ s: MachineState, baseline: MachineState? = nil, live: LocalLiveness? = nil) {
     var w = ByteWriter()
-    s.encode(into: &w, baseline: baseline)
+    s.encode(into: &w, baseline: baseline, live: live)
     self.init(bytes: w.bytes)
   }
 
@@ -105,14 +106,14 @@ extension MachineState {
   /// Tasks, locks, globals and lists are written sparsely (most are unchanged from the
   /// baseline, free or empty in any state: the prelude's idle kworkers, runqueue and pool
   /// locks): a count, then index gaps and contents of the ones that are not.
-  func encode(into w: inout ByteWriter, baseline base: MachineState?) {
+  func encode(into w: inout ByteWriter, baseline base: MachineState?, live: LocalLiveness? = nil) {
     let baseline = base?.globals ?? []
     let baseTasks = base?.tasks ?? []
     w.put(cpus.count)
     for c in cpus {
       w.put(Int(c.current)); w.put(Int(c.softirqPending)); w.put(c.ipiPending ? 1 : 0)
       w.put(c.stack.count)
-      for ctx in c.stack { ctx.encode(into: &w) }
+      for ctx in c.stack { ctx.encode(into: &w, live: live) }
       w.put(c.rcuCallbacks.count)
       for cb in c.rcuCallbacks { w.put(Int(cb.head)); w.put(Int(cb.gp)) }
     }
@@ -124,7 +125,7 @@ extension MachineState {
       baseTasks.withUnsafeBufferPointer { baseBuffer in
         for i in taskBuffer.indices where i >= baseBuffer.count || taskBuffer[i] != baseBuffer[i] {
           w.put(i - last); last = i
-          taskBuffer[i].encodeFields(into: &w)
+          taskBuffer[i].encodeFields(into: &w, live: live)
         }
       }
     }
@@ -247,7 +248,7 @@ extension MachineState {
 extension TaskState {
   /// Status, then a mask of the fields at unusual values (see `Context.encode`) and those
   /// fields, then the context (its kind is implied by the task's index).
-  func encodeFields(into w: inout ByteWriter) {
+  func encodeFields(into w: inout ByteWriter, live: LocalLiveness? = nil) {
     switch status {
     case .ready(let c): w.put(1); w.put(c)
     case .running(let c): w.put(2); w.put(c)
@@ -260,7 +261,7 @@ extension TaskState {
     if cpu != 0 { w.put(Int(cpu)) }
     if waitGP != -1 { w.put(Int(waitGP)) }
     if waitLock != -1 { w.put(Int(waitLock)) }
-    context.encode(into: &w, writeKind: false)
+    context.encode(into: &w, writeKind: false, live: live)
   }
 }
 
@@ -268,7 +269,7 @@ extension Context {
   /// The kind (unless the reader knows it: a task's context is `.task(index)`), a mask of the
   /// fields that differ from their usual value (interrupts on, counts 0, not spinning, no
   /// softirq vector), those fields, then the frames.
-  func encode(into w: inout ByteWriter, writeKind: Bool = true) {
+  func encode(into w: inout ByteWriter, writeKind: Bool = true, live: LocalLiveness? = nil) {
     if writeKind {
       switch kind {
       case .task(let t): w.put(1); w.put(t)
@@ -296,7 +297,14 @@ extension Context {
     w.put(frames.count)
     for f in frames {
       w.put(Int(f.function)); w.put(Int(f.pc)); w.put(Int(f.result))
-      w.put(f.locals.count); for x in f.locals { w.put(x) }
+      w.put(f.locals.count)
+      if let live {
+        for (slot, x) in f.locals.enumerated() {
+          w.put(x != 0 && live.isLive(function: Int(f.function), pc: Int(f.pc), slot: slot) ? x : 0)
+        }
+      } else {
+        for x in f.locals { w.put(x) }
+      }
     }
   }
 

@@ -1,0 +1,112 @@
+/// Which locals of a frame can still be read, per function and pc: dead-variable elimination
+/// for the stored states.
+///
+/// Two states that differ only in a local no path will read before writing it (a loop counter
+/// after the loop, a temporary, a parameter used only at the top) have the same futures. The
+/// encoding writes such a local as 0, so the explorer stores them as one state (SPIN does the
+/// same, "dead variable elimination"). Nothing else changes: the machine still steps with the
+/// values it has; only the stored key, and a state decoded from it, forget dead values.
+///
+/// The analysis is the textbook backward fixed point over each compiled function, and it errs
+/// towards "live": a local is killed only by `x = e` (`setLocal`, or a store to a local).
+/// A primitive's result and out-parameter are never treated as killed (a spinning
+/// `spin_lock_irqsave` has written `flags` and re-executes at the same pc), nor is a call's
+/// result slot while the callee runs. For a caller's frame, the pc is the instruction after
+/// the call (where it resumes).
+public struct LocalLiveness: Sendable {
+  /// Per function: `words` 64-bit words per pc, the live-in set of each instruction.
+  private let bits: [[UInt64]]
+  private let words: [Int]
+
+  public init(program: Program) {
+    var bits: [[UInt64]] = []
+    var words: [Int] = []
+    for fn in program.functions {
+      let w = max(1, (fn.localCount + 63) / 64)
+      words.append(w)
+      bits.append(LocalLiveness.analyse(fn, words: w))
+    }
+    self.bits = bits
+    self.words = words
+  }
+
+  /// Whether local `slot` of a frame of `function` at `pc` may still be read.
+  @inline(__always) public func isLive(function: Int, pc: Int, slot: Int) -> Bool {
+    let w = words[function]
+    guard pc >= 0, (pc + 1) * w <= bits[function].count else { return true }
+    return bits[function][pc * w + slot >> 6] & (1 << UInt64(slot & 63)) != 0
+  }
+
+  private static func analyse(_ fn: CompiledFunction, words w: Int) -> [UInt64] {
+    let n = fn.code.count
+    var use = Array(repeating: UInt64(0), count: n * w)
+    var kill = Array(repeating: UInt64(0), count: n * w)
+    var successors = Array(repeating: [Int](), count: n)
+    func mark(_ set: inout [UInt64], _ pc: Int, _ slot: Int) {
+      guard slot >= 0 && slot < w * 64 else { return }
+      set[pc * w + slot >> 6] |= 1 << UInt64(slot & 63)
+    }
+    func uses(_ e: CExpr, _ pc: Int) {
+      switch e {
+      case .local(let slot): mark(&use, pc, slot)
+      case .constant, .global, .query: break
+      case .field(let b, _): uses(b, pc)
+      case .load(let a): uses(a, pc)
+      case .element(_, _, let i): uses(i, pc)
+      case .unary(_, let a): uses(a, pc)
+      case .binary(_, let a, let b): uses(a, pc); uses(b, pc)
+      case .conditional(let a, let b, let c): uses(a, pc); uses(b, pc); uses(c, pc)
+      case .containerOf(let a, _, _): uses(a, pc)
+      }
+    }
+    for (pc, instr) in fn.code.enumerated() {
+      var next = [pc + 1]
+      switch instr.op {
+      case .setLocal(let slot, let e):
+        uses(e, pc); mark(&kill, pc, slot)
+      case .store(let lv, let e):
+        uses(e, pc)
+        switch lv {
+        case .local(let slot): mark(&kill, pc, slot)
+        case .global(let slotExpr): uses(slotExpr, pc)
+        }
+      case .jump(let target):
+        next = [target]
+      case .branchIfFalse(let c, let target):
+        uses(c, pc); next.append(target)
+      case .call(_, let args, _):
+        for a in args { uses(a, pc) }
+      case .callIndirect(let f, let args):
+        uses(f, pc); for a in args { uses(a, pc) }
+      case .primitive(_, _, let args, let out, _):
+        for a in args { uses(a, pc) }
+        switch out {
+        case .local(let slot)?: mark(&use, pc, slot)
+        case .global(let slotExpr)?: uses(slotExpr, pc)
+        case nil: break
+        }
+      case .either(let arms):
+        next = arms
+      case .returnValue(let e):
+        if let e { uses(e, pc) }
+        next = []
+      }
+      successors[pc] = next.filter { $0 >= 0 && $0 < n }
+    }
+    // live-in(pc) = use(pc) | (union of live-in(successors) & ~kill(pc)), to a fixed point.
+    var live = Array(repeating: UInt64(0), count: n * w)
+    var changed = true
+    while changed {
+      changed = false
+      for pc in stride(from: n - 1, through: 0, by: -1) {
+        for k in 0..<w {
+          var out: UInt64 = 0
+          for s in successors[pc] { out |= live[s * w + k] }
+          let v = use[pc * w + k] | (out & ~kill[pc * w + k])
+          if v != live[pc * w + k] { live[pc * w + k] = v; changed = true }
+        }
+      }
+    }
+    return live
+  }
+}
