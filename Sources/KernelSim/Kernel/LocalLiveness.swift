@@ -14,27 +14,40 @@
 /// result slot while the callee runs. For a caller's frame, the pc is the instruction after
 /// the call (where it resumes).
 public struct LocalLiveness: Sendable {
-  /// Per function: `words` 64-bit words per pc, the live-in set of each instruction.
-  private let bits: [[UInt64]]
+  /// The live-in sets of every instruction, function after function, `words[f]` 64-bit words
+  /// per pc from `start[f]` (one flat array: no inner array to retain on each lookup).
+  private let bits: [UInt64]
+  private let start: [Int]
   private let words: [Int]
+  private let codeCount: [Int]
 
   public init(program: Program) {
-    var bits: [[UInt64]] = []
+    var bits: [UInt64] = []
+    var start: [Int] = []
     var words: [Int] = []
     for fn in program.functions {
       let w = max(1, (fn.localCount + 63) / 64)
+      start.append(bits.count)
       words.append(w)
-      bits.append(LocalLiveness.analyse(fn, words: w))
+      bits += LocalLiveness.analyse(fn, words: w)
     }
     self.bits = bits
+    self.start = start
     self.words = words
+    codeCount = program.functions.map(\.code.count)
   }
 
   /// Whether local `slot` of a frame of `function` at `pc` may still be read.
-  @inline(__always) public func isLive(function: Int, pc: Int, slot: Int) -> Bool {
-    let w = words[function]
-    guard pc >= 0, (pc + 1) * w <= bits[function].count else { return true }
-    return bits[function][pc * w + slot >> 6] & (1 << UInt64(slot & 63)) != 0
+  public func isLive(function: Int, pc: Int, slot: Int) -> Bool {
+    guard pc >= 0, pc < codeCount[function] else { return true }
+    return bits[start[function] + pc * words[function] + slot >> 6] & (1 << UInt64(slot & 63)) != 0
+  }
+
+  /// The live set of the first 64 locals of a frame of `function` at `pc` as one mask (slots
+  /// from 64 on count as live): what the encoder tests, one word per frame.
+  @inline(__always) func firstWord(function: Int, pc: Int) -> UInt64 {
+    guard pc >= 0, pc < codeCount[function] else { return ~0 }
+    return bits[start[function] + pc * words[function]]
   }
 
   private static func analyse(_ fn: CompiledFunction, words w: Int) -> [UInt64] {

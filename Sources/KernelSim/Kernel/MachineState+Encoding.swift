@@ -299,8 +299,11 @@ extension Context {
       w.put(Int(f.function)); w.put(Int(f.pc)); w.put(Int(f.result))
       w.put(f.locals.count)
       if let live {
-        for (slot, x) in f.locals.enumerated() {
-          w.put(x != 0 && live.isLive(function: Int(f.function), pc: Int(f.pc), slot: slot) ? x : 0)
+        let mask = live.firstWord(function: Int(f.function), pc: Int(f.pc))
+        f.locals.withUnsafeBufferPointer { locals in
+          for slot in locals.indices {
+            w.put(slot >= 64 || mask & (1 << UInt64(slot)) != 0 ? locals[slot] : 0)
+          }
         }
       } else {
         for x in f.locals { w.put(x) }
