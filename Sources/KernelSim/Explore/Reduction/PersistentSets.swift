@@ -52,6 +52,11 @@ struct PersistentSets: Sendable {
   /// The irq_work IPI handler's function, if the program has one.
   let ipiEntry: Int32?
   let exits: FrameExits
+  /// `table`'s flags, copied out: reading a flag of a table entry in place retained the
+  /// entry's bit sets.
+  let raisesSoftirq: [Bool]
+  let raisesIPI: [Bool]
+  let scheduler: [Bool]
 
   init(machine: Machine) {
     self.machine = machine
@@ -63,6 +68,9 @@ struct PersistentSets: Sendable {
     softirqEntry = Int32(fps.closure.count)
     ipiEntry = program.ipiHandler.map { Int32($0) }
     exits = FrameExits(program: program)
+    raisesSoftirq = table.map(\.raisesSoftirq)
+    raisesIPI = table.map(\.raisesIPI)
+    scheduler = table.map(\.scheduler)
   }
 
   /// The CPU a choice belongs to.
@@ -133,9 +141,11 @@ struct PersistentSets: Sendable {
     // checked entry by entry: unioning footprints allocated their word arrays on every state.
     var future = Array(repeating: [Int32](), count: n)
     var floating: [Int32] = []
+    // A context's bottom frame stands for all of it: a function's closure includes every
+    // function it may call, so the frames above add nothing.
     for d in 0..<n {
       for r in s.chain(of: d) {
-        for f in s[r].frames { future[d].append(f.function) }
+        if let f = s[r].frames.first { future[d].append(f.function) }
       }
     }
     for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].append(Int32(src.handler)) }
@@ -143,18 +153,18 @@ struct PersistentSets: Sendable {
     // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
     // hand-off) or the end of a grace period some task waits for. If nothing that may run can
     // wake anyone, sleeping tasks (idle kworkers, parked kthreads) stay asleep and are left out.
-    var sleepers: [(task: Int, entries: [Int32])] = []
+    var sleepers: [(task: Int, entry: Int32)] = []
     for t in s.tasks.indices {
       switch s.tasks[t].status {
       case .done, .running: continue
       default: break
       }
-      let entries = s.tasks[t].context.frames.isEmpty ? [Int32(program.tasks[t].entry)] : s.tasks[t].context.frames.map(\.function)
+      let entry = s.tasks[t].context.frames.first?.function ?? Int32(program.tasks[t].entry)
       switch s.tasks[t].status {
-      case .ready(let c) where c >= 0: future[c] += entries
+      case .ready(let c) where c >= 0: future[c].append(entry)
       case .ready:
-        if let p = program.tasks[t].cpu { future[p] += entries } else { floating += entries }
-      default: sleepers.append((t, entries))
+        if let p = program.tasks[t].cpu { future[p].append(entry) } else { floating.append(entry) }
+      default: sleepers.append((t, entry))
       }
     }
     func addRaised() {
@@ -163,8 +173,8 @@ struct PersistentSets: Sendable {
       // free task raises them on whichever CPU picks it: they are part of `floating` too.
       func raise(_ f: inout [Int32], pending: Bool, ipi: Bool) {
         for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
-          if (pending || f.contains { table[Int($0)].raisesSoftirq }) && !f.contains(softirqEntry) { f.append(softirqEntry) }
-          if let h = ipiEntry, (ipi || f.contains { table[Int($0)].raisesIPI }) && !f.contains(h) { f.append(h) }
+          if (pending || f.contains { raisesSoftirq[Int($0)] }) && !f.contains(softirqEntry) { f.append(softirqEntry) }
+          if let h = ipiEntry, (ipi || f.contains { raisesIPI[Int($0)] }) && !f.contains(h) { f.append(h) }
         }
       }
       for d in 0..<n {
@@ -176,12 +186,12 @@ struct PersistentSets: Sendable {
     addRaised()
     var wakeable = Array(repeating: false, count: n)
     var anyFreeWakeable = false
-    func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { table[Int($0)].scheduler } }
+    func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { scheduler[Int($0)] } }
     let canWake = touchesScheduler(floating) || future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
     if canWake && !sleepers.isEmpty {
-      for (t, entries) in sleepers {
-        if let p = program.tasks[t].cpu { future[p] += entries; wakeable[p] = true } else {
-          floating += entries
+      for (t, entry) in sleepers {
+        if let p = program.tasks[t].cpu { future[p].append(entry); wakeable[p] = true } else {
+          floating.append(entry)
           anyFreeWakeable = true
         }
       }
