@@ -4,9 +4,12 @@ extension Machine {
   /// Runs one step of context `ref` on `cpu`: its pending visible instruction, then local
   /// instructions up to the next visible one (or the context's end).
   func run(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, branch: Int, log: inout EventLog?) -> Bug? {
-    guard let frame = s[ref].frames.last else { return finish(&s, ref, cpu: cpu, log: &log) }
-    let fn = program.functions[Int(frame.function)]
-    let instr = fn.code[Int(frame.pc)]
+    // Function and pc only: binding the whole frame or function copied them (a retain of the
+    // frame's locals, and of the function's name, local names and code) on every step.
+    guard let function = s[ref].frames.last?.function, let pc = s[ref].frames.last?.pc else {
+      return finish(&s, ref, cpu: cpu, log: &log)
+    }
+    let instr = program.functions[Int(function)].code[Int(pc)]
     var advancePC = true
     switch instr.op {
     case .either(let arms):
@@ -43,8 +46,8 @@ extension Machine {
   /// Executes invisible instructions until the context sits at a visible one or has finished.
   func advance(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
     var budget = Machine.maxInvisibleRun
-    while let frame = s[ref].frames.last {
-      let instr = program.functions[Int(frame.function)].code[Int(frame.pc)]
+    while let function = s[ref].frames.last?.function, let pc = s[ref].frames.last?.pc {
+      let instr = program.functions[Int(function)].code[Int(pc)]
       if instr.visible { return nil }
       budget -= 1
       if budget == 0 {
@@ -99,8 +102,7 @@ extension Machine {
       }
       s[ref].frames[top].pc += 1
       advancePC = false
-      let callee = program.functions[function]
-      var locals = Array(repeating: 0, count: callee.localCount)
+      var locals = Array(repeating: 0, count: program.functions[function].localCount)
       for (i, v) in values.enumerated() { locals[i] = v }
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: Int32(result ?? -1)))
     case .returnValue(let e):
