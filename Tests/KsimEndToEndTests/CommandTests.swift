@@ -66,6 +66,13 @@ import Testing
     #expect(j1.stdout.contains("\"verdict\" : \"DEADLOCK\""))
   }
 
+  @Test func preludePathsAreRelativeToTheWorkingDirectory() throws {
+    // Reports used to print the prelude's absolute path, so two clones printed different text.
+    let r = try KsimProcess.run(["explore", "Scenarios/srcu_rq_lock.ksim"])
+    #expect(r.stdout.contains(" at Scenarios/prelude/"))
+    #expect(!r.stdout.contains(KsimProcess.root.path + "/"))
+  }
+
   @Test func aBareFileNameInTheWorkingDirectoryFindsItsPrelude() throws {
     // `cd Scenarios; ksim explore netfs_freeze_self.ksim` crashed looking for prelude/ beside ".".
     let r = try KsimProcess.run(["explore", "--summary", "netfs_freeze_self.ksim"], in: KsimProcess.root.appendingPathComponent("Scenarios"))

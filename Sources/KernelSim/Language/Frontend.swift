@@ -70,12 +70,24 @@ public enum Frontend {
   /// The prelude folder for a scenario: `prelude/` beside it or beside one of its parents;
   /// otherwise `$KSIM_PRELUDE`; otherwise the checkout's `Scenarios/prelude` this ksim was built
   /// from (so a scenario written anywhere still runs on the kernel paths).
+  ///
+  /// A folder found under the working directory is given relative to it, as the scenario path
+  /// usually is: reports then read the same in any clone of the repository
+  /// (`Scenarios/prelude/sched.ksim:24:3`, not `/home/me/ksim/Scenarios/...`).
   public static func preludeDirectory(near path: String) -> String? {
-    if let near = preludeNear(path) { return near }
+    if let near = preludeNear(path) { return relativeToWorkingDirectory(near) }
     if let env = ProcessInfo.processInfo.environment["KSIM_PRELUDE"], isDirectory(env) { return env }
     let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scenarios/prelude").path
-    return isDirectory(built) ? built : nil
+    return isDirectory(built) ? relativeToWorkingDirectory(built) : nil
+  }
+
+  /// `path` relative to the working directory if it lies inside it; otherwise unchanged.
+  static func relativeToWorkingDirectory(_ path: String) -> String {
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+    let full = URL(fileURLWithPath: path).standardizedFileURL.path
+    let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+    return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : path
   }
 
   static func isDirectory(_ path: String) -> Bool {
