@@ -272,3 +272,50 @@ import Testing
     #expect(e?.message.contains("kick_pool") == true)
   }
 }
+
+/// flush_work(): the flusher waits for the worker running the work (`__waits_for`), and only
+/// while it runs.
+@Suite struct FlushWorkTests {
+  /// Mutex held across flush_work() of a work that takes it: the cycle goes through the
+  /// completion edge, flusher -> kworker -> (sleeps on the mutex) -> flusher.
+  @Test func flushUnderTheWorksMutexIsADeadlockThroughTheWorker() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 2;
+      struct mutex m;
+      void fn(struct work_struct *w) { mutex_lock(&m); mutex_unlock(&m); }
+      struct work_struct w = { .func = fn };
+      task producer on cpu1 { schedule_work(&w); }
+      task flusher on cpu0 { mutex_lock(&m); flush_work(&w); mutex_unlock(&m); }
+      expect deadlock;
+      """))
+    let d = try #require(r.deadlocks.first)
+    #expect(d.cycle.contains { if case .completion = $0.reason { return true } else { return false } })
+    #expect(d.cycle.contains { if case .sleepsOn = $0.reason { return true } else { return false } })
+  }
+
+  /// The work is only pending, behind another work item that sleeps on the flusher's mutex on
+  /// the pool's one ksim worker. In the kernel another worker of the pool could run it, so no
+  /// edge is drawn to a worker that is not running it: everything is stuck (a hang), but no
+  /// deadlock is claimed.
+  @Test func noEdgeToAWorkerThatIsNotRunningTheWork() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 1;
+      struct mutex m;
+      void blocker(struct work_struct *w) { mutex_lock(&m); mutex_unlock(&m); }
+      void quiet(struct work_struct *w) { }
+      struct work_struct first = { .func = blocker };
+      struct work_struct second = { .func = quiet };
+      task flusher on cpu0 {
+        mutex_lock(&m);
+        schedule_work(&first);
+        schedule_work(&second);
+        msleep(1);
+        flush_work(&second);
+        mutex_unlock(&m);
+      }
+      expect hang;
+      """))
+    #expect(r.deadlocks.isEmpty)
+    #expect(!r.hangs.isEmpty)
+  }
+}

@@ -244,6 +244,7 @@ public struct Explorer {
     case .spinsOn(let l, let mode): return "spins on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     case .interruptedBy: return "interrupted"
     case .gracePeriod: return "waits for a grace period"
+    case .completion: return "waits for it to finish its work"
     case .sleepsOn(let l, let mode): return "sleeps on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     }
   }

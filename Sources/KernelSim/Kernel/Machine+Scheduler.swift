@@ -27,6 +27,14 @@ extension Machine {
       return t
     }
     switch op {
+    case .waitsFor:
+      guard ref.isTask else {
+        return .bug(bug(.invalidContext, "__waits_for() outside task context", s, ref, cpu: cpu, at: loc))
+      }
+      guard values[0] > 0 && values[0] < s.globals.count else {
+        return .bug(bug(.badPointer, "__waits_for() through a bad pointer (\(values[0]))", s, ref, cpu: cpu, at: loc))
+      }
+      s.tasks[ref.taskIndex].waitFor = Int32(values[0])
     case .setCurrentState, .setCurrentStateRaw:
       guard ref.isTask else {
         return .bug(bug(.invalidContext, "\(op.rawValue)() outside task context", s, ref, cpu: cpu, at: loc))
@@ -45,6 +53,7 @@ extension Machine {
         setResult(program.tasks[t].cpu ?? Int(s.tasks[t].cpu))
       case .ttwuSetRunning:
         s.tasks[t].state = Machine.taskRunning
+        s.tasks[t].waitFor = -1
         record(&log, s, .wakeup, ref, cpu: cpu, at: loc, "ttwu_runnable(\(program.tasks[t].name))", "still on its runqueue: TASK_RUNNING")
       case .ttwuDoActivate:
         let target = values[1]
@@ -55,6 +64,7 @@ extension Machine {
         s.tasks[t].onRQ = true
         s.tasks[t].cpu = Int8(target)
         s.tasks[t].waitGP = -1
+        s.tasks[t].waitFor = -1
         if s.tasks[t].status == .sleeping { s.tasks[t].status = .ready(cpu: target) }
         record(&log, s, .wakeup, ref, cpu: cpu, at: loc, "ttwu_do_activate(\(program.tasks[t].name), \(target))", "task \(program.tasks[t].name) runnable on cpu\(target)")
       default: break

@@ -196,8 +196,9 @@ extension MachineState {
       let cpu = mask & 4 != 0 ? Int8(r.get()) : 0
       let waitGP = mask & 8 != 0 ? Int16(r.get()) : -1
       let waitLock = mask & 16 != 0 ? Int32(r.get()) : -1
+      let waitFor = mask & 32 != 0 ? Int32(r.get()) : -1
       var t = TaskState(status: status, context: Context(decoding: &r, kind: .task(at)))
-      t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock
+      t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock; t.waitFor = waitFor
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
     // Unwritten locks are idle: start from a shared array of idle locks (the caller's, made
@@ -256,11 +257,13 @@ extension TaskState {
     case .done: w.put(4)
     }
     let mask = (state != 0 ? 1 : 0) | (onRQ ? 0 : 2) | (cpu != 0 ? 4 : 0) | (waitGP != -1 ? 8 : 0) | (waitLock != -1 ? 16 : 0)
+      | (waitFor != -1 ? 32 : 0)
     w.put(mask)
     if state != 0 { w.put(Int(state)) }
     if cpu != 0 { w.put(Int(cpu)) }
     if waitGP != -1 { w.put(Int(waitGP)) }
     if waitLock != -1 { w.put(Int(waitLock)) }
+    if waitFor != -1 { w.put(Int(waitFor)) }
     context.encode(into: &w, writeKind: false, live: live)
   }
 }

@@ -80,6 +80,10 @@ public struct TaskState: Hashable, Sendable {
   public var waitGP: Int16 = -1
   /// Queued on this sleeping lock (-1: none).
   public var waitLock: Int32 = -1
+  /// Asleep until the task whose `struct task_struct *` is in global slot `waitFor` acts
+  /// (`__waits_for`: flush_work() waiting for the worker running the work); -1: none. Ends
+  /// with the next wakeup.
+  public var waitFor: Int32 = -1
 }
 
 public struct CPUState: Hashable, Sendable {

@@ -14,6 +14,9 @@ public struct WaitEdge: Hashable, Sendable {
     /// X sleeps on sleeping lock `lock`: Y holds it, is a writer queued ahead of X, or (a
     /// pending percpu-rwsem writer) has blocked new readers.
     case sleepsOn(lock: Int, mode: LockMode)
+    /// X sleeps until task Y, whose task_struct pointer is in global `slot`, finishes what it is
+    /// running (flush_work(): the worker executing the work item, lockdep's work map).
+    case completion(slot: Int)
   }
   public var from: ContextRef
   public var to: ContextRef
@@ -75,6 +78,13 @@ extension Machine {
         edges.append(WaitEdge(from: ref, to: t, reason: .sleepsOn(lock: lock, mode: mode)))
       }
     }
+    // Only while asleep: a task that was woken (or never slept) waits for nobody.
+    if ref.isTask, s.tasks[ref.taskIndex].waitFor > 0, s.tasks[ref.taskIndex].status == .sleeping {
+      let slot = Int(s.tasks[ref.taskIndex].waitFor)
+      if let t = task(ofObject: s.globals[slot]), t != ref.taskIndex {
+        edges.append(WaitEdge(from: ref, to: .task(t), reason: .completion(slot: slot)))
+      }
+    }
     if ref.isTask, s.tasks[ref.taskIndex].waitGP >= 0 {
       for t in rcuBlockedReaders(s) { edges.append(WaitEdge(from: ref, to: .task(t), reason: .gracePeriod)) }
       for cpu in s.cpus.indices where s.rcu.qsNeeded & (1 << UInt16(cpu)) != 0 {
@@ -92,6 +102,9 @@ extension Machine {
     for t in s.tasks.indices where s.tasks[t].waitLock >= 0 && s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) {
       refs.append(.task(t))
     }
+    for t in s.tasks.indices where s.tasks[t].waitFor > 0 && s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) {
+      refs.append(.task(t))
+    }
     return refs
   }
 
@@ -104,7 +117,7 @@ extension Machine {
 
   /// Whether any context spins: a cheap pre-check before building the graph.
   func anyoneBlocked(_ s: MachineState) -> Bool {
-    if s.tasks.contains(where: { $0.waitGP >= 0 || $0.waitLock >= 0 }) { return true }
+    if s.tasks.contains(where: { $0.waitGP >= 0 || $0.waitLock >= 0 || $0.waitFor > 0 }) { return true }
     for cpu in s.cpus.indices {
       for r in s.chain(of: cpu) where s[r].spinningOn >= 0 { return true }
     }

@@ -89,7 +89,7 @@ struct Builtin {
       (.setCurrentState, [.value], .void), (.setCurrentStateRaw, [.value], .void), (.taskState, [.task], .int),
       (.taskOnRQ, [.task], .bool), (.taskCPU, [.task], .int), (.selectTaskRQ, [.task], .int),
       (.ttwuDoActivate, [.task, .value], .void), (.ttwuSetRunning, [.task], .void), (.deactivate, [], .void),
-      (.contextSwitch, [], .void),
+      (.contextSwitch, [], .void), (.waitsFor, [.intPointer], .void),
     ]
     for (op, args, r) in sched { t[op.rawValue] = Builtin(primitive: .sched(op), arguments: args, returns: r) }
     // kernel/rcu: read side and the grace-period machine.

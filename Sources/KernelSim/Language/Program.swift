@@ -198,6 +198,9 @@ public enum SchedOp: String, Sendable, Hashable {
   case selectTaskRQ = "select_task_rq", ttwuDoActivate = "ttwu_do_activate"
   case ttwuSetRunning = "ttwu_set_running", deactivate = "__schedule_deactivate"
   case contextSwitch = "__context_switch"
+  /// `__waits_for(&p)`: until the next wakeup, the current task cannot progress unless the task
+  /// whose `struct task_struct *` is stored at `p` acts (the waits-for graph draws the edge).
+  case waitsFor = "__waits_for"
 }
 
 public enum RCUOp: String, Sendable, Hashable {

@@ -30,6 +30,7 @@ public enum JSONReport {
             case .spinsOn(let l, let m): ed["spinsOn"] = r.program.locks[l].name; ed["mode"] = m.rawValue
             case .interruptedBy: ed["interruptedBy"] = true
             case .gracePeriod: ed["gracePeriod"] = true
+            case .completion(let slot): ed["completion"] = r.program.globals[slot].name
             case .sleepsOn(let l, let m): ed["sleepsOn"] = r.program.locks[l].name; ed["mode"] = m.rawValue
             }
             return ed

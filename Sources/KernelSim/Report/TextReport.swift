@@ -108,6 +108,9 @@ public enum TextReport {
         out += "    cannot run: interrupted by \(machine.describe(s, e.to))\n"
       case .gracePeriod:
         out += "    sleeps in synchronize_rcu(): the grace period waits for \(machine.describe(s, e.to))\n"
+      case .completion(let slot):
+        out += "    sleeps in \(machine.chainNames(s[e.from]).joined(separator: " > "))\n"
+        out += "    until \(machine.describe(s, e.to)) finishes (\(p.globals[slot].name))\n"
       case .sleepsOn(let lock, let mode):
         let l = p.locks[lock]
         let st = s.locks[lock]

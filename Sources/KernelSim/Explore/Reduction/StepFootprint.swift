@@ -119,7 +119,8 @@ extension Machine {
     for i in s.tasks.indices {
       let a = s.tasks[i], b = t.tasks[i]
       if a.status == b.status && a.state == b.state && a.onRQ == b.onRQ && a.waitGP == b.waitGP
-        && a.cpu == b.cpu && a.waitLock == b.waitLock { continue }
+        && a.cpu == b.cpu && a.waitLock == b.waitLock
+        && a.waitFor == b.waitFor { continue }
       if !(fp.scheduler && Int32(i) == own) { return false }
     }
     // Compare before testing membership, and locks field by field: most entries are unchanged,
