@@ -319,3 +319,45 @@ import Testing
     #expect(!r.hangs.isEmpty)
   }
 }
+
+/// The flush_work() edge must not outlive the wait it describes.
+@Suite struct FlushWorkEdgeLifetimeTests {
+  /// The first flush may find the work already done and not sleep; later the flusher holds a
+  /// mutex the (re-queued) work takes and sleeps on a completion another task completes. That
+  /// task wakes it, so there is no deadlock; an edge left over from the first flush would close
+  /// a false cycle flusher -> kworker -> flusher. (Found in review.)
+  @Test func aFlushThatDidNotSleepLeavesNoEdge() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 2;
+      struct mutex m;
+      struct completion c;
+      void fn(struct work_struct *w) { mutex_lock(&m); mutex_unlock(&m); }
+      struct work_struct w = { .func = fn };
+      task flusher on cpu0 {
+        queue_work_on(1, &system_wq, &w);
+        flush_work(&w);
+        mutex_lock(&m);
+        queue_work_on(1, &system_wq, &w);
+        wait_for_completion(&c);
+        mutex_unlock(&m);
+      }
+      task completer on cpu1 { msleep(1); complete(&c); }
+      expect no deadlock;
+      """))
+    #expect(r.deadlocks.isEmpty, "\(r.deadlocks.map(\.signature))")
+  }
+
+  /// A worker flushing the work it is running waits for itself.
+  @Test func aWorkerFlushingItsOwnWorkDeadlocksOnItself() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 1;
+      struct work_struct w;
+      void fn(struct work_struct *work) { flush_work(work); }
+      struct work_struct w2 = { .func = fn };
+      task producer on cpu0 { schedule_work(&w2); }
+      expect deadlock;
+      """))
+    let d = try #require(r.deadlocks.first)
+    #expect(d.cycle.count == 1)
+  }
+}

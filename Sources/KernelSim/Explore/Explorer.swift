@@ -244,7 +244,7 @@ public struct Explorer {
     case .spinsOn(let l, let mode): return "spins on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     case .interruptedBy: return "interrupted"
     case .gracePeriod: return "waits for a grace period"
-    case .completion: return "waits for it to finish its work"
+    case .completion(let slot): return "waits for it to finish \(program.globals[slot].name)"
     case .sleepsOn(let l, let mode): return "sleeps on \(program.locks[l].name)\(mode == .exclusive ? "" : " (\(mode.rawValue))")"
     }
   }

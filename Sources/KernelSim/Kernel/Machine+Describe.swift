@@ -43,7 +43,7 @@ extension Machine {
   public func stuckContexts(_ s: MachineState) -> [ContextRef] {
     var refs = liveContexts(s)
     for t in s.tasks.indices where s.cpu(of: .task(t)) == nil {
-      let parked = program.tasks[t].kthread && s.tasks[t].status == .sleeping && s.tasks[t].waitGP < 0
+      let parked = isParked(s, task: t)
       if s.tasks[t].status != .done && !parked { refs.append(.task(t)) }
     }
     return refs

@@ -109,6 +109,7 @@ extension Machine {
     // Wake synchronize_rcu() waiters whose grace period is over (wakeme_after_rcu -> complete).
     for t in s.tasks.indices where s.tasks[t].waitGP >= 0 && s.tasks[t].waitGP <= s.rcu.gpSeq {
       s.tasks[t].waitGP = -1
+      s.tasks[t].waitFor = -1
       s.tasks[t].state = Machine.taskRunning
       s.tasks[t].onRQ = true
       if s.tasks[t].status == .sleeping { s.tasks[t].status = .ready(cpu: Int(s.tasks[t].cpu)) }

@@ -96,11 +96,18 @@ public struct Machine: Sendable {
     return bug
   }
 
+  /// A kernel thread asleep in its idle wait: asleep, and not on a lock, a grace period or
+  /// another task's work (a kworker asleep on a mutex has not finished anything).
+  func isParked(_ s: MachineState, task t: Int) -> Bool {
+    let x = s.tasks[t]
+    return program.tasks[t].kthread && x.status == .sleeping && x.waitGP < 0 && x.waitLock < 0 && x.waitFor <= 0
+  }
+
   /// True when every task has finished (kthreads: parked asleep) and no interrupt context is
   /// left on any CPU.
   public func isFinished(_ s: MachineState) -> Bool {
     s.tasks.indices.allSatisfy { t in
-      program.tasks[t].kthread ? (s.tasks[t].status == .sleeping && s.tasks[t].waitGP < 0) : s.tasks[t].status == .done
+      program.tasks[t].kthread ? isParked(s, task: t) : s.tasks[t].status == .done
     } && s.cpus.allSatisfy { $0.stack.isEmpty }
   }
 }

@@ -81,7 +81,8 @@ extension Machine {
     // Only while asleep: a task that was woken (or never slept) waits for nobody.
     if ref.isTask, s.tasks[ref.taskIndex].waitFor > 0, s.tasks[ref.taskIndex].status == .sleeping {
       let slot = Int(s.tasks[ref.taskIndex].waitFor)
-      if let t = task(ofObject: s.globals[slot]), t != ref.taskIndex {
+      // A worker flushing its own running work waits for itself: a cycle of one.
+      if let t = task(ofObject: s.globals[slot]) {
         edges.append(WaitEdge(from: ref, to: .task(t), reason: .completion(slot: slot)))
       }
     }
@@ -99,10 +100,8 @@ extension Machine {
     var refs = liveContexts(s)
     for t in s.tasks.indices where s.tasks[t].waitGP >= 0 && s.cpu(of: .task(t)) == nil { refs.append(.task(t)) }
     for t in rcuBlockedReaders(s) where s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) { refs.append(.task(t)) }
-    for t in s.tasks.indices where s.tasks[t].waitLock >= 0 && s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) {
-      refs.append(.task(t))
-    }
-    for t in s.tasks.indices where s.tasks[t].waitFor > 0 && s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) {
+    for t in s.tasks.indices where (s.tasks[t].waitLock >= 0 || s.tasks[t].waitFor > 0) && s.cpu(of: .task(t)) == nil
+      && !refs.contains(.task(t)) {
       refs.append(.task(t))
     }
     return refs
