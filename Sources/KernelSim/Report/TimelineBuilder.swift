@@ -119,7 +119,7 @@ public struct TimelineBuilder {
     for t in s.tasks.indices where s.cpu(of: .task(t)) == nil && s.tasks[t].status != .done {
       let r = ContextRef.task(t)
       let held = s.locks.indices.filter { s.locks[$0].owner == r || s.locks[$0].readers.contains(r) }
-      guard !held.isEmpty || s.tasks[t].waitLock >= 0 || s.tasks[t].waitGP >= 0 else { continue }
+      guard !held.isEmpty || s.tasks[t].waitLock >= 0 || s.tasks[t].waitGP >= 0 || s.tasks[t].waitFor > 0 else { continue }
       var holdsList: [HeldLock] = []
       for l in held {
         holdsList += holds[HoldKey(lock: l, holder: r)] ?? [HeldLock(lock: program.locks[l].name, lockClass: program.locks[l].className,
@@ -129,6 +129,11 @@ public struct TimelineBuilder {
       var waiting: String?
       if s.tasks[t].waitLock >= 0 { waiting = "sleeps on \(program.locks[Int(s.tasks[t].waitLock)].name) (\(machine.holderText(s, lock: Int(s.tasks[t].waitLock))))" }
       if s.tasks[t].waitGP >= 0 { waiting = "sleeps in synchronize_rcu() (grace period \(s.tasks[t].waitGP))" }
+      if s.tasks[t].waitFor > 0 {
+        let slot = Int(s.tasks[t].waitFor)
+        let who = machine.task(ofObject: s.globals[slot]).map { "task \(program.tasks[$0].name)" } ?? "nobody yet"
+        waiting = "sleeps until \(who) finishes (\(program.globals[slot].name))"
+      }
       asleep.append(ContextSnapshot(name: machine.contextName(s, r), state: .sleeping, irqsOff: c.irqsOff, bhCount: Int(c.bh),
                                     preemptCount: Int(c.preempt), chain: machine.chainNames(c), location: machine.location(c),
                                     waiting: waiting, holds: holdsList))
