@@ -17,7 +17,7 @@ extension Machine {
       advancePC = false
       record(&log, s, .branch, ref, cpu: cpu, at: instr.location, "either", "takes branch \(branch + 1) of \(arms.count)")
     case .primitive(let p, let name, let args, let out, let result):
-      var values: [Int] = []
+      var values = ArgValues()
       for a in args {
         switch evaluate(a, in: s, ref, cpu: cpu) {
         case .success(let v): values.append(v)
@@ -90,10 +90,11 @@ extension Machine {
       case .failure(let b): return b
       }
     case .call(let function, let args, let result):
-      var values: [Int] = []
-      for a in args {
+      // Arguments go straight into the callee's locals (no array of values in between).
+      var locals = Array(repeating: 0, count: max(program.functions[function].localCount, args.count))
+      for (i, a) in args.enumerated() {
         switch evaluate(a, in: s, ref, cpu: cpu) {
-        case .success(let v): values.append(v)
+        case .success(let v): locals[i] = v
         case .failure(let b): return b
         }
       }
@@ -102,8 +103,6 @@ extension Machine {
       }
       s[ref].frames[top].pc += 1
       advancePC = false
-      var locals = Array(repeating: 0, count: program.functions[function].localCount)
-      for (i, v) in values.enumerated() { locals[i] = v }
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: Int32(result ?? -1)))
     case .returnValue(let e):
       var value = 0
@@ -141,7 +140,7 @@ extension Machine {
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: -1))
     case .primitive(let p, let name, let args, let out, let result) where !instr.visible:
       // A primitive that only reads the context's own state (might_sleep) runs fused.
-      var values: [Int] = []
+      var values = ArgValues()
       for a in args {
         switch evaluate(a, in: s, ref, cpu: cpu) {
         case .success(let v): values.append(v)

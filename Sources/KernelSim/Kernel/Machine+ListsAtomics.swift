@@ -2,7 +2,7 @@
 /// bitops): each is one indivisible step, which is what makes `test_and_set_bit(PENDING)` in
 /// `queue_work_on()` or the claim in `irq_work_queue()` race correctly.
 extension Machine {
-  func listOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: ListOp, _ values: [Int], result: Int?,
+  func listOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: ListOp, _ values: ArgValues, result: Int?,
               at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
     let list = values[values.count - 1]
@@ -36,7 +36,7 @@ extension Machine {
     return .done
   }
 
-  func atomicOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: AtomicOp, _ values: [Int], result: Int?,
+  func atomicOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: AtomicOp, _ values: ArgValues, result: Int?,
                 at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
     let slotIndex: Int

@@ -8,7 +8,7 @@
 /// Grace periods start as soon as one is needed (the GP kthread's start latency only delays
 /// them, which the explorer covers through the bounded ticks that run callbacks).
 extension Machine {
-  func rcu(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: RCUOp, _ values: [Int], result: Int?,
+  func rcu(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: RCUOp, _ values: ArgValues, result: Int?,
            at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
     switch op {

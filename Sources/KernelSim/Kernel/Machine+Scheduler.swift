@@ -19,7 +19,7 @@ extension Machine {
     program.tasks.firstIndex { $0.object == object }
   }
 
-  func sched(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SchedOp, _ values: [Int], result: Int?,
+  func sched(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SchedOp, _ values: ArgValues, result: Int?,
              at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
     func taskArg(_ i: Int) -> Int? {

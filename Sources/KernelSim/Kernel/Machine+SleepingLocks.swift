@@ -21,7 +21,7 @@ extension Machine {
   /// `waitLock` encoding for "granted while asleep, not yet returned from the lock call".
   static func grantedMarker(_ lock: Int) -> Int32 { Int32(-(lock + 2)) }
 
-  func sleepLock(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SleepLockOp, _ values: [Int],
+  func sleepLock(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SleepLockOp, _ values: ArgValues,
                  result: Int?, name: String, at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
     let lock = values[0]
