@@ -128,26 +128,30 @@ extension Machine {
   public func findCycle(_ s: MachineState) -> [WaitEdge]? {
     guard anyoneBlocked(s) else { return nil }
     let nodes = graphNodes(s).sorted()
-    var color: [ContextRef: Int] = [:]   // 1 on stack, 2 done
+    // Colours in an array over every possible context (tasks, then each CPU's interrupt
+    // levels): a dictionary here was hashed and allocated for every new state with a waiter.
+    let taskCount = s.tasks.count
+    func slot(_ r: ContextRef) -> Int { r.isTask ? r.taskIndex : taskCount + Int(-1 - r.raw) }
+    var colors = [UInt8](repeating: 0, count: taskCount + s.cpus.count * Int(ContextRef.maxInterruptDepth))
     var path: [WaitEdge] = []
     func dfs(_ n: ContextRef) -> [WaitEdge]? {
-      color[n] = 1
+      colors[slot(n)] = 1
       for e in waitEdges(s, from: n) {
-        if color[e.to] == 1 {
+        if colors[slot(e.to)] == 1 {
           // Cycle: the edges from e.to around to n, then e.
           let start = path.firstIndex { $0.from == e.to } ?? path.count
           return Array(path[start...]) + [e]
         }
-        if color[e.to] == nil {
+        if colors[slot(e.to)] == 0 {
           path.append(e)
           if let c = dfs(e.to) { return c }
           path.removeLast()
         }
       }
-      color[n] = 2
+      colors[slot(n)] = 2
       return nil
     }
-    for n in nodes where color[n] == nil {
+    for n in nodes where colors[slot(n)] == 0 {
       if let cycle = dfs(n) {
         // Rotate so the cycle starts at its smallest context: the same cycle always reads the same.
         let i = cycle.indices.min { cycle[$0].from < cycle[$1].from }!
