@@ -52,6 +52,31 @@ import Testing
     #expect(live.isLive(function: f, pc: acquire, slot: flags))
   }
 
+  /// A caller's frame is encoded at the pc it resumes at (after the call): what it reads after
+  /// the call stays live while the callee runs, what it read only before is dead.
+  @Test func aCallersLocalsAreJudgedAtItsResumePoint() throws {
+    let p = try #require(program("""
+      cpus 1;
+      spinlock_t a;
+      int shared;
+      void helper(void) { spin_lock(&a); spin_unlock(&a); }
+      void f(void) {
+        int before = shared;
+        int after = before + 1;
+        helper();
+        shared = after;
+      }
+      task t { f(); }
+      """))
+    let f = try #require(p.functions.firstIndex { $0.name == "f" })
+    let code = p.functions[f].code
+    let live = LocalLiveness(program: p)
+    let call = try #require(code.firstIndex { if case .call = $0.op { return true } else { return false } })
+    let names = p.functions[f].localNames
+    #expect(live.isLive(function: f, pc: call + 1, slot: try #require(names.firstIndex(of: "after"))))
+    #expect(!live.isLive(function: f, pc: call + 1, slot: try #require(names.firstIndex(of: "before"))))
+  }
+
   /// Forgetting dead locals merges states and must change no finding: every seed scenario small
   /// enough for a debug build, with and without it.
   @Test(arguments: ["aio_fuse_lockdep_pair", "netfs_freeze_self", "netfs_readers_only", "klist_no_walk_in_hardirq",
