@@ -84,8 +84,9 @@ public enum Frontend {
 
   /// `path` relative to the working directory if it lies inside it; otherwise unchanged.
   static func relativeToWorkingDirectory(_ path: String) -> String {
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
-    let full = URL(fileURLWithPath: path).standardizedFileURL.path
+    // Symlinks resolved on both sides: a working directory reached through one still matches.
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).resolvingSymlinksInPath().path
+    let full = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
     return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : path
   }
