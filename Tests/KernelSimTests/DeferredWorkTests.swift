@@ -347,6 +347,29 @@ import Testing
     #expect(r.deadlocks.isEmpty, "\(r.deadlocks.map(\.signature))")
   }
 
+  /// A work queued again while it runs is flushed behind the queued instance (the kernel's
+  /// get_work_pwq() comes first in start_flush_work()): once flush_work() returns, the run that
+  /// queue_work_on() said it queued has finished. Waking the flusher when the running instance
+  /// ends (ksim before this) let it see only one run.
+  @Test func aRequeuedWorkIsFlushedBehindItsQueuedInstance() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 2;
+      int runs;
+      void fn(struct work_struct *w) { runs = runs + 1; }
+      struct work_struct w = { .func = fn };
+      task t on cpu0 {
+        queue_work_on(1, &system_wq, &w);
+        if (queue_work_on(1, &system_wq, &w)) {
+          flush_work(&w);
+          BUG_ON(runs < 2);
+        }
+      }
+      expect no deadlock;
+      """))
+    #expect(r.statistics.complete)
+    #expect(r.bugs.isEmpty, "\(r.bugs.map { $0.bug?.message ?? "" })")
+  }
+
   /// A worker flushing the work it is running waits for itself.
   @Test func aWorkerFlushingItsOwnWorkDeadlocksOnItself() throws {
     let r = try #require(exploreWithPrelude("""
