@@ -370,6 +370,37 @@ import Testing
     #expect(r.bugs.isEmpty, "\(r.bugs.map { $0.bug?.message ?? "" })")
   }
 
+  /// Each flusher waits on its own barrier (the kernel's on-stack wq_barrier). With one
+  /// completion per work, a second flusher's reinit_completion() could undo the wakeup of a
+  /// first one that had not run yet, sending it back to sleep behind the next run, which here
+  /// takes the mutex it holds: a false deadlock (found in review).
+  @Test func aSecondFlushCannotUndoTheFirstFlushersWakeup() throws {
+    let r = try #require(exploreWithPrelude("""
+      cpus 2;
+      struct mutex m;
+      int runs;
+      void fn(struct work_struct *w) {
+        runs = runs + 1;
+        if (runs == 2) { mutex_lock(&m); mutex_unlock(&m); }
+      }
+      struct work_struct w = { .func = fn };
+      task a on cpu0 {
+        queue_work_on(1, &system_wq, &w);
+        mutex_lock(&m);
+        flush_work(&w);
+        mutex_unlock(&m);
+      }
+      task b on cpu0 {
+        while (list_empty(&w.run_flushers)) cpu_relax();
+        queue_work_on(1, &system_wq, &w);
+        flush_work(&w);
+      }
+      expect no deadlock;
+      """))
+    #expect(r.statistics.complete)
+    #expect(r.deadlocks.isEmpty, "\(r.deadlocks.map(\.signature))")
+  }
+
   /// A worker flushing the work it is running waits for itself.
   @Test func aWorkerFlushingItsOwnWorkDeadlocksOnItself() throws {
     let r = try #require(exploreWithPrelude("""

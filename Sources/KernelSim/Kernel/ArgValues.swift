@@ -18,6 +18,7 @@ struct ArgValues {
   }
 
   subscript(i: Int) -> Int {
+    assert(i < count, "argument \(i) of \(count)")
     switch i {
     case 0: return a0
     case 1: return a1
