@@ -34,6 +34,15 @@ import TimelineView
     assertSnapshot(g, named: "klist_80x24_final")
   }
 
+  /// A flush_work() deadlock: the flusher is asleep holding nothing the view would list it
+  /// for but the mutex; the detail pane must say whom it waits for.
+  @Test func flushWorkDeadlockShowsWhomTheFlusherWaitsFor() {
+    let m = model("Scenarios/flush_work_under_mutex.ksim")
+    let g = FrameRenderer.render(m, state(cursor: m.timeline.steps.count - 1), rows: 60, columns: 160)
+    let text = g.lines.joined(separator: "\n")
+    #expect(text.contains("sleeps until task kworker/1 finishes (dev0.work.running)"), "\(text)")
+  }
+
   @Test func wideFrame() {
     let g = FrameRenderer.render(klistModel, state(cursor: 2), rows: 40, columns: 160)
     #expect(g.lines.count == 40)
