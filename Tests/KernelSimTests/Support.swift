@@ -39,9 +39,11 @@ func explore(_ text: String, irqBound: Int? = nil, sourceLocation: Testing.Sourc
 }
 
 /// Runs the scenario taking the first enabled choice that is not an interrupt, until nothing is
-/// left; returns every state, the initial one first.
+/// left; returns every state, the initial one first. One visible operation per step: enabling
+/// operations are not fused into the step before them, so each primitive's effect is its own
+/// state (StepFusionTests cover the fusion).
 func soloRun(_ p: Program, maxSteps: Int = 200) -> (states: [MachineState], bug: KernelSim.Bug?) {
-  let m = Machine(program: p)
+  let m = Machine(program: p, irqBound: nil, preemptions: nil, fusesEnables: false)
   var s = m.initialState()
   var states = [s]
   var log: EventLog? = nil

@@ -14,6 +14,9 @@ public struct ExploreOptions: Sendable, Hashable {
   /// Stored states forget locals that no path reads again (`LocalLiveness`). Off only to check
   /// that the analysis changes no finding.
   public var deadLocals: Bool
+  /// Enabling CPU-local operations run inside the step before them (`Machine.fusesIntoStep`).
+  /// Off only to check that fusing them changes no finding.
+  var fuseEnables = true
 
   public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true,
               deadLocals: Bool = true) {
@@ -29,7 +32,8 @@ extension Machine {
   /// The machine an exploration with `options` ran: use it to replay its witnesses, so reports,
   /// trace files and replays apply the same bounds.
   public init(program: Program, options: ExploreOptions) {
-    self.init(program: program, irqBound: options.irqBound, preemptions: options.preemptions)
+    self.init(program: program, irqBound: options.irqBound, preemptions: options.preemptions,
+              fusesEnables: options.fuseEnables)
   }
 }
 

@@ -48,7 +48,12 @@ extension Machine {
     var budget = Machine.maxInvisibleRun
     while let function = s[ref].frames.last?.function, let pc = s[ref].frames.last?.pc {
       let instr = program.functions[Int(function)].code[Int(pc)]
-      if instr.visible { return nil }
+      if instr.visible {
+        guard fusesIntoStep(instr.op, s, ref, cpu: cpu) else { return nil }
+        if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
+        s[ref].frames[s[ref].frames.count - 1].pc += 1
+        continue
+      }
       budget -= 1
       if budget == 0 {
         return bug(.runaway, "\(Machine.maxInvisibleRun) instructions without a visible operation: an infinite loop over locals?", s, ref, cpu: cpu, at: instr.location)
@@ -61,6 +66,45 @@ extension Machine {
     // local_bh_enable) finishes once it is back on top; see `resumeAfterPop`.
     if s.top(of: cpu) != ref { return nil }
     return finish(&s, ref, cpu: cpu, log: &log)
+  }
+
+  /// Whether visible operation `op`, reached at the end of a step, runs as part of that step.
+  ///
+  /// Only operations on this CPU's own context that enable interrupts or preemption, or leave
+  /// them as they are: `local_irq_enable()`, `preempt_enable()`, and `local_irq_restore()` unless
+  /// it turns interrupts off. No other CPU reads what they change, so they commute with every
+  /// other CPU's step; and in the state just before one, this CPU can do nothing it cannot do
+  /// just after it: no interrupt or preemption can start while interrupts or preemption are
+  /// still off, and an operation that changes nothing is the same on either side. Dropping
+  /// that state loses no behaviour (the state before a disabling operation is kept: an
+  /// interrupt could land there and not after).
+  func fusesIntoStep(_ op: Instruction.Op, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Bool {
+    guard fusesEnables, case .primitive(let p, _, let args, _, _) = op else { return false }
+    switch p {
+    case .localIrqEnable, .preemptEnable:
+      return true
+    case .localIrqRestore:
+      guard let a = args.first, case .success(let flags) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
+      return !(flags & Machine.eflagsIF == 0 && !s[ref].irqsOff)
+    default:
+      return false
+    }
+  }
+
+  /// Runs a fused visible primitive (`fusesIntoStep`) inside the step before it.
+  func runFused(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction, log: inout EventLog?) -> Bug? {
+    guard case .primitive(let p, let name, let args, let out, let result) = instr.op else { return nil }
+    var values = ArgValues()
+    for a in args {
+      switch evaluate(a, in: s, ref, cpu: cpu) {
+      case .success(let v): values.append(v)
+      case .failure(let b): return b
+      }
+    }
+    if case .bug(let b) = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log) {
+      return b
+    }
+    return nil
   }
 
   /// Executes one non-primitive instruction (possibly a visible global access).

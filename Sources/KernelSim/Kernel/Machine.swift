@@ -18,11 +18,19 @@ public struct Machine: Sendable {
   ///   per-source `fires N`); otherwise each source's own bound, default 1.
   /// Preemptions the explorer may inject per run.
   public let preemptions: Int
+  /// Run enabling CPU-local operations inside the step before them (`fusesIntoStep`). Off only
+  /// to check that doing so changes no finding.
+  let fusesEnables: Bool
 
   public init(program: Program, irqBound: Int? = nil, preemptions: Int? = nil) {
+    self.init(program: program, irqBound: irqBound, preemptions: preemptions, fusesEnables: true)
+  }
+
+  init(program: Program, irqBound: Int?, preemptions: Int?, fusesEnables: Bool) {
     self.program = program
     self.fires = program.irqs.map { irqBound ?? $0.fires ?? 1 }
     self.preemptions = preemptions ?? program.preemptions
+    self.fusesEnables = fusesEnables
   }
 
   public func initialState() -> MachineState {

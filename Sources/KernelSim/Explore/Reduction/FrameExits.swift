@@ -26,7 +26,8 @@ struct FrameExits: Sendable {
         let code = functions[f].code
         for pc in code.indices.reversed() where !r[f][pc] {
           let ins = code[pc]
-          guard !ins.visible else { continue }
+          // Operations that may be fused into the step before them are passed through.
+          guard !ins.visible || FrameExits.mayFuse(ins.op) else { continue }
           if FrameExits.framePops(after: ins.op, function: f, pc: pc, at) { r[f][pc] = true; changed = true }
         }
       }
@@ -46,6 +47,16 @@ struct FrameExits: Sendable {
     case .callIndirect: return returnsFrom(f, pc + 1)
     case .either(let arms): return arms.contains { returnsFrom(f, $0) }
     case .setLocal, .store, .primitive: return returnsFrom(f, pc + 1)
+    }
+  }
+
+  /// Visible operations `Machine.fusesIntoStep` may run inside the step before them (statically:
+  /// a restore is counted whatever its flags).
+  static func mayFuse(_ op: Instruction.Op) -> Bool {
+    guard case .primitive(let p, _, _, _, _) = op else { return false }
+    switch p {
+    case .localIrqEnable, .preemptEnable, .localIrqRestore: return true
+    default: return false
     }
   }
 
