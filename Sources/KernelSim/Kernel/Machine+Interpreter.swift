@@ -16,16 +16,8 @@ extension Machine {
       s[ref].frames[s[ref].frames.count - 1].pc = Int32(arms[min(branch, arms.count - 1)])
       advancePC = false
       record(&log, s, .branch, ref, cpu: cpu, at: instr.location, "either", "takes branch \(branch + 1) of \(arms.count)")
-    case .primitive(let p, let name, let args, let out, let result):
-      var values = ArgValues()
-      for a in args {
-        switch evaluate(a, in: s, ref, cpu: cpu) {
-        case .success(let v): values.append(v)
-        case .failure(let bug): return bug
-        }
-      }
-      let r = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log)
-      switch r {
+    case .primitive:
+      switch runPrimitive(&s, ref, cpu: cpu, instr, log: &log) {
       case .done: break
       case .blocked: return nil
       case .bug(let b): return b
@@ -93,18 +85,23 @@ extension Machine {
 
   /// Runs a fused visible primitive (`fusesIntoStep`) inside the step before it.
   func runFused(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction, log: inout EventLog?) -> Bug? {
-    guard case .primitive(let p, let name, let args, let out, let result) = instr.op else { return nil }
+    if case .bug(let b) = runPrimitive(&s, ref, cpu: cpu, instr, log: &log) { return b }
+    return nil
+  }
+
+  /// Evaluates a primitive instruction's arguments and runs it: the one path for a step's
+  /// pending primitive, a fused one and an invisible one (`might_sleep`).
+  func runPrimitive(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction,
+                    log: inout EventLog?) -> PrimitiveResult {
+    guard case .primitive(let p, let name, let args, let out, let result) = instr.op else { return .done }
     var values = ArgValues()
     for a in args {
       switch evaluate(a, in: s, ref, cpu: cpu) {
       case .success(let v): values.append(v)
-      case .failure(let b): return b
+      case .failure(let b): return .bug(b)
       }
     }
-    if case .bug(let b) = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log) {
-      return b
-    }
-    return nil
+    return primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log)
   }
 
   /// Executes one non-primitive instruction (possibly a visible global access).
@@ -182,18 +179,9 @@ extension Machine {
       var locals = Array(repeating: 0, count: program.functions[function].localCount)
       for (i, v) in values.enumerated() { locals[i] = v }
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: -1))
-    case .primitive(let p, let name, let args, let out, let result) where !instr.visible:
+    case .primitive where !instr.visible:
       // A primitive that only reads the context's own state (might_sleep) runs fused.
-      var values = ArgValues()
-      for a in args {
-        switch evaluate(a, in: s, ref, cpu: cpu) {
-        case .success(let v): values.append(v)
-        case .failure(let b): return b
-        }
-      }
-      if case .bug(let b) = primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log) {
-        return b
-      }
+      if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
     case .either, .primitive:
       break  // handled by run()
     }
