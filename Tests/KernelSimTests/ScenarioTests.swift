@@ -24,6 +24,28 @@ import Testing
     #expect(r.statistics.complete && Verdict(r).matches == true, "\(file): \(Verdict(r).outcome.rawValue)")
   }
 
+  /// Scenarios/prelude and Scenarios/common are libraries of kernel paths that scenarios
+  /// include (common files may declare the tasks their scenarios share): no scenario line, CPU
+  /// count or expect line of their own, since a verdict belongs to the scenario that includes
+  /// them. Every benchmark file states its verdict.
+  @Test func librariesDeclareNoScenarioAndBenchFilesExpectAVerdict() throws {
+    for folder in ["Scenarios/prelude", "Scenarios/common"] {
+      let dir = repositoryRoot.appendingPathComponent(folder)
+      for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".ksim") {
+        let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+        let heads = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for keyword in ["scenario ", "cpus ", "expect "] {
+          #expect(!heads.contains { $0.hasPrefix(keyword) }, "\(folder)/\(name) declares '\(keyword)'")
+        }
+      }
+    }
+    let bench = repositoryRoot.appendingPathComponent("Scenarios/bench")
+    for name in try FileManager.default.contentsOfDirectory(atPath: bench.path) where name.hasSuffix(".ksim") {
+      let p = try #require(Frontend.load(path: bench.appendingPathComponent(name).path).program, "\(name)")
+      #expect(p.expectation != nil, "Scenarios/bench/\(name) has no expect line")
+    }
+  }
+
   @Test func thereAreScenarios() {
     #expect(ScenarioTests.files.count >= 4)
   }
