@@ -73,7 +73,6 @@ public struct LocalLiveness: Sendable {
       }
     }
     for (pc, instr) in fn.code.enumerated() {
-      var next = [pc + 1]
       switch instr.op {
       case .setLocal(let slot, let e):
         uses(e, pc); mark(&kill, pc, slot)
@@ -83,10 +82,10 @@ public struct LocalLiveness: Sendable {
         case .local(let slot): mark(&kill, pc, slot)
         case .global(let slotExpr): uses(slotExpr, pc)
         }
-      case .jump(let target):
-        next = [target]
-      case .branchIfFalse(let c, let target):
-        uses(c, pc); next.append(target)
+      case .jump:
+        break
+      case .branchIfFalse(let c, _):
+        uses(c, pc)
       case .call(_, let args, _):
         for a in args { uses(a, pc) }
       case .callIndirect(let f, let args):
@@ -98,13 +97,12 @@ public struct LocalLiveness: Sendable {
         case .global(let slotExpr)?: uses(slotExpr, pc)
         case nil: break
         }
-      case .either(let arms):
-        next = arms
+      case .either:
+        break
       case .returnValue(let e):
         if let e { uses(e, pc) }
-        next = []
       }
-      successors[pc] = next.filter { $0 >= 0 && $0 < n }
+      successors[pc] = instr.op.successors(pc: pc, count: n)
     }
     // live-in(pc) = use(pc) | (union of live-in(successors) & ~kill(pc)), to a fixed point.
     var live = Array(repeating: UInt64(0), count: n * w)

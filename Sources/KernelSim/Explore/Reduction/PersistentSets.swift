@@ -10,7 +10,7 @@
 ///
 /// 1. Independence through footprints. The step each T-CPU would take now touches `Footprint`
 ///    (exact, from the concrete state). Everything that can run outside T before it (the code
-///    of every context on other CPUs from any frame on, the handlers of their interrupt sources
+///    of every context on other CPUs from where each of its frames is, the handlers of their interrupt sources
 ///    with firings left, softirq actions and the irq_work handler, and every task that may be
 ///    picked there) is summarised by static footprints (over-approximations). Two steps with
 ///    disjoint footprints commute and neither enables nor disables the other: machine state is
@@ -46,9 +46,13 @@
 struct PersistentSets: Sendable {
   let machine: Machine
   /// Footprints a future is made of: the closure of every function (indexed by function),
-  /// then the union of the softirq actions (any of them may run on a CPU where one is raised).
+  /// then the union of the softirq actions (any of them may run on a CPU where one is raised),
+  /// then what a frame of each function may still touch from each pc (`remainingEntry`).
   let table: [Footprint]
   let softirqEntry: Int32
+  /// Where function `f`'s per-pc entries start in `table`.
+  let remainingBase: [Int32]
+  let codeCount: [Int32]
   /// The irq_work IPI handler's function, if the program has one.
   let ipiEntry: Int32?
   let exits: FrameExits
@@ -64,13 +68,27 @@ struct PersistentSets: Sendable {
     let fps = StaticFootprints(program: program)
     var any = Footprint()
     for v in program.softirqs { any.formUnion(fps.closure[v.handler]) }
-    table = fps.closure + [any]
+    var base: [Int32] = []
+    var next = fps.closure.count + 1
+    for r in fps.remaining { base.append(Int32(next)); next += r.count }
+    table = fps.closure + [any] + fps.remaining.flatMap { $0 }
     softirqEntry = Int32(fps.closure.count)
+    remainingBase = base
+    codeCount = program.functions.map { Int32($0.code.count) }
     ipiEntry = program.ipiHandler.map { Int32($0) }
     exits = FrameExits(program: program)
     raisesSoftirq = table.map(\.raisesSoftirq)
     raisesIPI = table.map(\.raisesIPI)
     scheduler = table.map(\.scheduler)
+  }
+
+  /// The entry of `table` for a frame of `function` about to execute `pc` (a caller's frame
+  /// resumes at its saved pc): what it may still touch before it returns. A pc past the end is
+  /// counted as the whole function.
+  @inline(__always) func remainingEntry(_ frame: Frame) -> Int32 {
+    let f = Int(frame.function)
+    guard frame.pc >= 0 && frame.pc < codeCount[f] else { return frame.function }
+    return remainingBase[f] + frame.pc
   }
 
   /// The CPU a choice belongs to.
@@ -137,34 +155,38 @@ struct PersistentSets: Sendable {
 
     // What may still run on each CPU (from outside T's point of view), and what may run on a
     // CPU not known yet (free tasks).
-    // Futures are lists of entries of `table` (function closures, then the softirq actions),
-    // checked entry by entry: unioning footprints allocated their word arrays on every state.
+    // Futures are lists of entries of `table` (function closures, the softirq actions, what a
+    // frame may still touch from its pc), checked entry by entry: unioning footprints allocated
+    // their word arrays on every state.
     var future = Array(repeating: [Int32](), count: n)
     var floating: [Int32] = []
-    // A context's bottom frame stands for all of it: a function's closure includes every
-    // function it may call, so the frames above add nothing.
+    // A context may still run the rest of every frame on its stack: the top frame from its
+    // pending instruction, each caller from where it resumes.
+    func remaining(_ c: Context, into f: inout [Int32]) {
+      for frame in c.frames { f.append(remainingEntry(frame)) }
+    }
     for d in 0..<n {
-      for r in s.chain(of: d) {
-        if let f = s[r].frames.first { future[d].append(f.function) }
-      }
+      for r in s.chain(of: d) { remaining(s[r], into: &future[d]) }
     }
     for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].append(Int32(src.handler)) }
     // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
     // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
     // hand-off) or the end of a grace period some task waits for. If nothing that may run can
     // wake anyone, sleeping tasks (idle kworkers, parked kthreads) stay asleep and are left out.
-    var sleepers: [(task: Int, entry: Int32)] = []
+    var sleepers: [(task: Int, entries: [Int32])] = []
     for t in s.tasks.indices {
       switch s.tasks[t].status {
       case .done, .running: continue
       default: break
       }
-      let entry = s.tasks[t].context.frames.first?.function ?? Int32(program.tasks[t].entry)
+      var entries: [Int32] = []
+      remaining(s.tasks[t].context, into: &entries)
+      if entries.isEmpty { entries = [Int32(program.tasks[t].entry)] }
       switch s.tasks[t].status {
-      case .ready(let c) where c >= 0: future[c].append(entry)
+      case .ready(let c) where c >= 0: future[c] += entries
       case .ready:
-        if let p = program.tasks[t].cpu { future[p].append(entry) } else { floating.append(entry) }
-      default: sleepers.append((t, entry))
+        if let p = program.tasks[t].cpu { future[p] += entries } else { floating += entries }
+      default: sleepers.append((t, entries))
       }
     }
     func addRaised() {
@@ -189,9 +211,9 @@ struct PersistentSets: Sendable {
     func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { scheduler[Int($0)] } }
     let canWake = touchesScheduler(floating) || future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
     if canWake && !sleepers.isEmpty {
-      for (t, entry) in sleepers {
-        if let p = program.tasks[t].cpu { future[p].append(entry); wakeable[p] = true } else {
-          floating.append(entry)
+      for (t, entries) in sleepers {
+        if let p = program.tasks[t].cpu { future[p] += entries; wakeable[p] = true } else {
+          floating += entries
           anyFreeWakeable = true
         }
       }

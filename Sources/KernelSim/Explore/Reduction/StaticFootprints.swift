@@ -10,6 +10,13 @@
 struct StaticFootprints: Sendable {
   /// Indexed by function: its own instructions plus every function it may call.
   let closure: [Footprint]
+  /// Indexed by function, then pc: what a frame of that function about to execute `pc` may
+  /// still touch before it returns. The instructions reachable from `pc` in the function's
+  /// control flow (`pc` itself included: a spinning primitive re-executes it), plus the
+  /// closures of the functions they may call. A task past its last lock operation no longer
+  /// conflicts with that lock's other users, where the function's closure kept it coupled to
+  /// them until the task ended.
+  let remaining: [[Footprint]]
 
   init(program: Program) {
     let n = program.functions.count
@@ -39,6 +46,36 @@ struct StaticFootprints: Sendable {
       }
     }
     self.closure = closure
+
+    // Backward fixed point per function: remaining(pc) = own(pc) ∪ remaining(successors).
+    var remaining: [[Footprint]] = []
+    for f in 0..<n {
+      let code = program.functions[f].code
+      var own = Array(repeating: Footprint(), count: code.count)
+      var successors = Array(repeating: [Int](), count: code.count)
+      for (pc, instr) in code.enumerated() {
+        StaticFootprints.add(instr.op, program: program, to: &own[pc])
+        switch instr.op {
+        case .call(let g, _, _): own[pc].formUnion(closure[g])
+        case .callIndirect(_, let args):
+          for g in taken where program.functions[g].parameterCount == args.count { own[pc].formUnion(closure[g]) }
+        default: break
+        }
+        successors[pc] = instr.op.successors(pc: pc, count: code.count)
+      }
+      var r = own
+      var changed = true
+      while changed {
+        changed = false
+        for pc in code.indices.reversed() {
+          var u = r[pc]
+          for q in successors[pc] { u.formUnion(r[q]) }
+          if u != r[pc] { r[pc] = u; changed = true }
+        }
+      }
+      remaining.append(r)
+    }
+    self.remaining = remaining
   }
 
   /// The footprint of one instruction, statically.
