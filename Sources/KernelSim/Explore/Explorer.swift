@@ -2,9 +2,10 @@ import Foundation
 
 /// Exhaustive, deterministic breadth-first search over machine states.
 ///
-/// Breadth-first, so the first schedule reaching a finding is a shortest one (among the
-/// schedules the reduction keeps). States are stored as compact encodings in a visited set;
-/// parents and choices are kept per stored state to rebuild witnesses. A deadlocked, buggy or
+/// Breadth-first, so the first schedule reaching a finding is a shortest one among the
+/// schedules the reduction keeps (one found only after the cycle proviso sent a state back to
+/// be expanded in full, see `ReducedCycles`, may be longer). States are stored as compact
+/// encodings in a visited set; parents and choices are kept per stored state to rebuild witnesses. A deadlocked, buggy or
 /// finished state is not expanded further. With `options.reduction`, each state is expanded
 /// through a persistent subset of its choices where one exists (`PersistentSets`).
 public struct Explorer {
@@ -60,6 +61,9 @@ public struct Explorer {
     // struct, with the program inside it, on every expanded state.
     let reducer = PersistentSets(machine: machine)
     var memo = SelectionMemo()
+    // The cycle proviso's graph, and the states it sent back to be expanded in full.
+    var cycles = ReducedCycles()
+    var expandInFull = Set<Int32>()
     func successor(_ state: MachineState, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
@@ -71,7 +75,21 @@ public struct Explorer {
       return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))
     }
 
-    search: while head < queue.count {
+    // When the queue runs dry, the cycle proviso may send states back to be expanded in full;
+    // their new successors are then searched like any others.
+    func expandCyclesInFull() -> Bool {
+      guard options.reduction && stats.complete else { return false }
+      let full = cycles.statesToExpand(stateCount: visited.count)
+      stats.provisoExpansions += full.count
+      for x in full {
+        expandInFull.insert(x)
+        queue.append(x)
+        held.append(nil)
+      }
+      return !full.isEmpty
+    }
+
+    search: while head < queue.count || expandCyclesInFull() {
       let id = queue[head]
       let state: MachineState
       if let h = held[head].take() {
@@ -122,7 +140,7 @@ public struct Explorer {
         if computed[i] == nil { computed[i] = successor(state, choices[i]) }
       }
       var expanded: [Int]? = nil
-      if options.reduction {
+      if options.reduction && (expandInFull.isEmpty || expandInFull.remove(id) == nil) {
         // Where selection keeps finding nothing for this shape of state, skip it (sound: the
         // state is then expanded in full; see `SelectionMemo`).
         let shape = reducer.shape(state)
@@ -138,16 +156,9 @@ public struct Explorer {
             let cpu = reducer.owner(choices[i])
             var ownTask = state.cpus[cpu].current
             if case .pick(_, let t) = choices[i] { ownTask = Int32(t) }
-            // Visibility: a finding is never reached only through a postponed step.
-            // Cycle proviso: every kept edge must lead to a state with a larger id (a new
-            // state, or one stored after this one). Ids are a total order, so on every cycle
-            // of the reduced graph the state with the largest id has an edge to a smaller or
-            // equal id: that state was expanded in full, and no step is postponed around the
-            // cycle forever. This is the breadth-first form of the condition (Bošnački et al.)
-            // with discovery order breaking ties within a level: diamonds, and the edges
-            // between states of one level that spinning produces (a path with a failed
-            // acquire is one step longer), do not force a full expansion.
-            if computed[i]!.isBug || computed[i]!.cycle != nil || computed[i]!.seen.map({ $0 <= id }) ?? false
+            // Visibility: a finding is never reached only through a postponed step. (The
+            // cycle proviso is checked on the graph once the queue runs dry: `ReducedCycles`.)
+            if computed[i]!.isBug || computed[i]!.cycle != nil
               || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
               continue candidates
             }
@@ -157,6 +168,10 @@ public struct Explorer {
           break
         }
       }
+      // A state expanded before through a subset, now in full (the cycle proviso).
+      let again = options.reduction && expanded == nil && cycles.isReduced(id)
+      if again { stats.reducedExpansions -= 1 }
+      if options.reduction { cycles.setReduced(id, expanded != nil) }
       for i in expanded ?? Array(choices.indices) {
         compute(i)
         guard let succ = computed[i].take() else { continue }
@@ -172,7 +187,11 @@ public struct Explorer {
           }
           continue
         }
-        guard let key = succ.key, succ.seen == nil, !visited.contains(key) else { continue }
+        guard let key = succ.key else { continue }
+        if let seen = succ.seen ?? visited.id(of: key) {
+          if expanded != nil { cycles.addEdge(from: id, to: seen) }
+          continue
+        }
         if visited.count >= options.maxStates {
           stats.complete = false
           stats.stopReason = "stopped at --max-states \(options.maxStates)"
@@ -202,6 +221,7 @@ public struct Explorer {
           }
           continue
         }
+        if expanded != nil { cycles.addEdge(from: id, to: nid) }
         queue.append(nid)
         if heldCount < Explorer.heldStates {
           held.append(succ.state)

@@ -29,6 +29,9 @@ public struct ExploreStatistics: Sendable {
   public var stuckAtBounds = 0
   /// States expanded through a persistent subset of their choices (partial-order reduction).
   public var reducedExpansions = 0
+  /// States expanded through a subset and later again in full, to break a cycle of such
+  /// states (the cycle proviso, `ReducedCycles`).
+  public var provisoExpansions = 0
   /// False when a limit stopped the search before every interleaving was tried.
   public var complete = true
   public var stopReason: String?

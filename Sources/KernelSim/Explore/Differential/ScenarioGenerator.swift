@@ -4,8 +4,10 @@
 /// The shapes are the ones reduction must get right: CPUs taking two or three of a few locks in
 /// random orders and flavours (plain, `_irq`, `_irqsave`, `_bh`, trylocks, rwlocks), interrupt
 /// handlers and a softirq action taking them too, shared variables read and written, local irq
-/// and bh sections, `either` branches, free tasks that any CPU may pick, and now and then a
-/// mistake (an unlock of a lock not held) so that bug reports are compared as well.
+/// and bh sections, `either` branches, free tasks that any CPU may pick, loops that come back
+/// to a state already seen until another CPU writes the shared variable (cycles in the state
+/// graph, for the cycle proviso), and now and then a mistake (an unlock of a lock not held) so
+/// that bug reports are compared as well.
 public struct ScenarioGenerator {
   /// SplitMix64: small, fast, and the same sequence on every platform.
   struct Random {
@@ -93,6 +95,11 @@ public struct ScenarioGenerator {
         } else {
           body += section(&r, inHandler: false)
         }
+      }
+      if r.chance(12) {
+        // A polling loop: the same states again and again until `shared` changes.
+        let l = r.below(spinlocks)
+        body.append("while (shared == 0) { spin_lock(&l[\(l)]); spin_unlock(&l[\(l)]); }")
       }
       let placement = t < cpus ? " on cpu\(t)" : ""
       out.append("task t\(t)\(placement) { " + body.joined(separator: " ") + " }")

@@ -38,11 +38,11 @@
 ///    explorer checks that every kept step changed nothing outside its footprint
 ///    (`stayedWithin`) and expands the state in full if one did.
 ///
-/// The explorer adds the two provisos, trying the sets smallest first: a set is kept only if
-/// none of its successors is a new deadlock or a bug (visibility: findings are never hidden
-/// behind a postponed step) or a state stored before the one expanded (cycle: every cycle of
-/// the reduced graph then contains a fully expanded state); if no set qualifies, the state is
-/// expanded in full.
+/// The explorer adds the two provisos. Visibility, trying the sets smallest first: a set is
+/// kept only if none of its successors is a new deadlock or a bug (findings are never hidden
+/// behind a postponed step); if no set qualifies, the state is expanded in full. Cycle: every
+/// cycle of the reduced graph must contain a fully expanded state, checked on the graph once
+/// the queue runs dry (`ReducedCycles`).
 struct PersistentSets: Sendable {
   let machine: Machine
   /// Footprints a future is made of: the closure of every function (indexed by function),
