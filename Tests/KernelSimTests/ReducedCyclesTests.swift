@@ -18,6 +18,21 @@ import Testing
     #expect(g.statesToExpand(stateCount: 7).isEmpty)
   }
 
+  /// Checks look for cycles through new edges only; a cycle closed by a new edge through an
+  /// edge recorded before its target was expanded is still found.
+  @Test func aCycleThroughAnOlderEdgeIsFoundWhenItCloses() {
+    var g = ReducedCycles()
+    g.setReduced(0, true)
+    g.addEdge(from: 0, to: 1)  // 1 is not expanded yet
+    #expect(g.statesToExpand(stateCount: 2).isEmpty)
+    #expect(g.statesToExpand(stateCount: 2).isEmpty)
+    g.setReduced(1, true)
+    g.addEdge(from: 1, to: 0)
+    #expect(g.statesToExpand(stateCount: 2) == [1])
+    g.setReduced(1, false)
+    #expect(g.statesToExpand(stateCount: 2).isEmpty)
+  }
+
   /// An acyclic graph whose edges go back in id order (a state reached along a longer path was
   /// stored before the one expanded): nothing to expand. The eager proviso refused these.
   @Test func backEdgesOffAnyCycleNeedNothing() {

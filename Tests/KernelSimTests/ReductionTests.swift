@@ -84,11 +84,13 @@ import Testing
 }
 
 @Suite struct ReductionPowerTests {
-  /// The spin ring couples every CPU to its neighbours. Before the id-ordered cycle proviso,
-  /// the finishing-step footprint and trying every persistent set, reduction kept more than a
-  /// third of the plain search's states here; before futures counted only the code left from
-  /// each frame's pc, more than a quarter (1,294 of 4,578). The verdict must not change.
-  @Test func spinRingOfFourIsReducedAtLeastFourfold() throws {
+  /// The spin ring couples every CPU to its neighbours. Before the finishing-step footprint
+  /// and trying every persistent set, reduction kept more than a third of the plain search's
+  /// states here; before futures counted only the code left from each frame's pc, more than a
+  /// quarter (1,294 of 4,578); before the cycle proviso was checked on the graph instead of
+  /// refusing every edge to an earlier id, more than a fifth (1,045). The verdict must not
+  /// change.
+  @Test func spinRingOfFourIsReducedAtLeastSixfold() throws {
     let url = repositoryRoot.appendingPathComponent("Scenarios/bench/spin_ring_4_fixed.ksim")
     let loaded = Frontend.load(text: try String(contentsOf: url, encoding: .utf8), path: url.path)
     let p = try #require(loaded.program)
@@ -96,7 +98,7 @@ import Testing
     let plain = Explorer(program: p, options: ExploreOptions(reduction: false)).run()
     #expect(reduced.statistics.complete && plain.statistics.complete)
     #expect(reduced.findings.map(\.signature) == plain.findings.map(\.signature))
-    #expect(reduced.statistics.statesStored * 4 <= plain.statistics.statesStored,
+    #expect(reduced.statistics.statesStored * 6 <= plain.statistics.statesStored,
             "reduced \(reduced.statistics.statesStored) of \(plain.statistics.statesStored)")
   }
 }

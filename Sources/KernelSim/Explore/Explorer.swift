@@ -64,6 +64,9 @@ public struct Explorer {
     // The cycle proviso's graph, and the states it sent back to be expanded in full.
     var cycles = ReducedCycles()
     var expandInFull = Set<Int32>()
+    // Deadlocked states stored so far: they are not expanded, so a kept step leading to one
+    // would end that path of the reduced graph with the postponed CPUs never run.
+    var deadlocked = Set<Int32>()
     func successor(_ state: MachineState, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
@@ -131,8 +134,8 @@ public struct Explorer {
         }
         continue
       }
-      // Successors: of the first persistent subset whose successors pass the provisos, or of
-      // every choice. Each choice's successor is computed at most once.
+      // Successors: of the first persistent subset whose successors pass the visibility
+      // proviso, or of every choice. Each choice's successor is computed at most once.
       // Successors stay in `computed` and are read in place or moved out (`take()`): copying
       // one retained every array of its state.
       var computed = [Successor?](repeating: nil, count: choices.count)
@@ -156,9 +159,11 @@ public struct Explorer {
             let cpu = reducer.owner(choices[i])
             var ownTask = state.cpus[cpu].current
             if case .pick(_, let t) = choices[i] { ownTask = Int32(t) }
-            // Visibility: a finding is never reached only through a postponed step. (The
-            // cycle proviso is checked on the graph once the queue runs dry: `ReducedCycles`.)
-            if computed[i]!.isBug || computed[i]!.cycle != nil
+            // Visibility: a finding is never reached only through a postponed step, and no kept
+            // step leads to a deadlocked state, new or stored before (it is not expanded: the
+            // postponed CPUs would never run on that path). The cycle proviso is checked on
+            // the graph once the queue runs dry (`ReducedCycles`).
+            if computed[i]!.isBug || computed[i]!.cycle != nil || computed[i]!.seen.map({ deadlocked.contains($0) }) ?? false
               || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
               continue candidates
             }
@@ -204,6 +209,7 @@ public struct Explorer {
         depth.append(d)
         stats.maxDepth = max(stats.maxDepth, Int(d))
         if let cycle = succ.cycle {
+          deadlocked.insert(nid)
           let next = succ.state
           // Tasks are named without the CPU they happen to be on: the same cycle reached with a
           // task on another CPU is the same deadlock. Interrupt contexts keep their CPU.

@@ -22,6 +22,8 @@ public struct Finding: Sendable {
 /// Counters of one exploration.
 public struct ExploreStatistics: Sendable {
   public var statesStored = 0
+  /// Successors computed and followed. A state the cycle proviso expands again in full counts
+  /// the steps it had already kept a second time.
   public var transitions = 0
   public var maxDepth = 0
   /// Stuck states not reported as hangs because an exhausted interrupt source might have

@@ -39,8 +39,9 @@
 ///    (`stayedWithin`) and expands the state in full if one did.
 ///
 /// The explorer adds the two provisos. Visibility, trying the sets smallest first: a set is
-/// kept only if none of its successors is a new deadlock or a bug (findings are never hidden
-/// behind a postponed step); if no set qualifies, the state is expanded in full. Cycle: every
+/// kept only if none of its successors is a new deadlock, a deadlocked state or a bug
+/// (findings are never hidden behind a postponed step, and no kept step ends in a state that
+/// is not expanded); if no set qualifies, the state is expanded in full. Cycle: every
 /// cycle of the reduced graph must contain a fully expanded state, checked on the graph once
 /// the queue runs dry (`ReducedCycles`).
 struct PersistentSets: Sendable {

@@ -21,12 +21,19 @@
 /// or equal id. Every cycle has such an edge (at its largest id), so expanding those states in
 /// full breaks every cycle found. Their new successors are searched as before, and the check
 /// repeats until it returns nothing: the final reduced graph then satisfies the condition.
+///
+/// Each check looks only for cycles through an edge recorded since the one before: the
+/// cycles found then were all broken, and a state expanded in full never becomes reduced
+/// again, so an older cycle cannot reappear. (A cycle through a state expanded since then uses
+/// one of its new out-edges.) Edges out of states since expanded in full are dropped.
 struct ReducedCycles {
   /// Edges out of states expanded through a subset, as (from, to) ids, in the order found.
   private var from: [Int32] = []
   private var to: [Int32] = []
   /// Per state id: expanded through a subset (and not since expanded in full).
   private var reduced: [Bool] = []
+  /// Edges before this index were there at the last check.
+  private var checked = 0
 
   var edgeCount: Int { from.count }
 
@@ -48,16 +55,32 @@ struct ReducedCycles {
 
   /// The states to expand in full so that no cycle is left among states expanded through a
   /// subset, in increasing id order (empty when there is none). `stateCount` bounds the ids.
-  func statesToExpand(stateCount n: Int) -> [Int32] {
+  mutating func statesToExpand(stateCount n: Int) -> [Int32] {
+    // Forget edges out of states expanded in full since they were recorded.
+    var kept = 0, keptChecked = 0
+    for e in from.indices where isReduced(from[e]) {
+      from[kept] = from[e]; to[kept] = to[e]
+      if e < checked { keptChecked += 1 }
+      kept += 1
+    }
+    from.removeLast(from.count - kept)
+    to.removeLast(to.count - kept)
+    let firstNew = keptChecked
+    checked = from.count
+    guard firstNew < from.count else { return [] }
+
     // Only edges between two reduced states can be on such a cycle, and a cycle needs one
     // edge to a smaller or equal id: without one, nothing to do.
     var keep: [Int] = []
     var anyBack = false
-    for e in from.indices where isReduced(from[e]) && isReduced(to[e]) {
+    var roots: [Int32] = []
+    for e in from.indices where isReduced(to[e]) {
       keep.append(e)
       if to[e] <= from[e] { anyBack = true }
+      if e >= firstNew { roots.append(from[e]) }
     }
-    guard anyBack else { return [] }
+    guard anyBack, !roots.isEmpty else { return [] }
+    roots = Array(Set(roots)).sorted()
 
     // Adjacency of the kept edges (compressed rows).
     var start = Array(repeating: Int32(0), count: n + 1)
@@ -80,7 +103,9 @@ struct ReducedCycles {
     var counter: Int32 = 0
     var components: Int32 = 0
     var result: [Int32] = []
-    for root in 0..<n where index[root] < 0 && start[root] < start[root + 1] {
+    // From the sources of the new edges only: every new cycle goes through one.
+    for r in roots where index[Int(r)] < 0 {
+      let root = Int(r)
       index[root] = counter; low[root] = counter; counter += 1
       stack.append(Int32(root)); onStack[root] = true
       calls.append((Int32(root), start[root]))
