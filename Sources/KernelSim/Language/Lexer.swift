@@ -17,6 +17,9 @@ public struct Lexer {
     "<<=", ">>=", "->", "&&", "||", "==", "!=", "<=", ">=", "=>", "++", "--", "+=", "-=", "|=",
     "&=", "<<", ">>",
   ]
+  /// The same as characters, made once: building them for every token was most of the time
+  /// spent loading the prelude.
+  private static let operatorChars: [[Character]] = operators.map(Array.init)
 
   public mutating func tokenize() -> [Token] {
     var tokens: [Token] = []
@@ -102,12 +105,10 @@ public struct Lexer {
       _ = advance()
       return Token(kind: .string, text: s, location: start)
     }
-    for op in Lexer.operators {
-      let opChars = Array(op)
-      if index + opChars.count <= chars.count && Array(chars[index..<index + opChars.count]) == opChars {
-        for _ in opChars { _ = advance() }
-        return Token(kind: .punct, text: op, location: start)
-      }
+    for (k, opChars) in Lexer.operatorChars.enumerated()
+    where index + opChars.count <= chars.count && opChars.indices.allSatisfy({ chars[index + $0] == opChars[$0] }) {
+      for _ in opChars { _ = advance() }
+      return Token(kind: .punct, text: Lexer.operators[k], location: start)
     }
     if "{}()[];,.=<>+-*/%!&|^~?:".contains(c) {
       _ = advance()

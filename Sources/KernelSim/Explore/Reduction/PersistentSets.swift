@@ -220,7 +220,11 @@ struct PersistentSets: Sendable {
       }
       addRaised()
     }
-    func conflicts(_ fp: Footprint, _ entries: [Int32]) -> Bool { entries.contains { fp.conflicts(with: table[Int($0)]) } }
+    // Entries are read in place through a buffer pointer: subscripting `table` copied each
+    // Footprint out (a retain and a release of its four word arrays).
+    func conflicts(_ fp: Footprint, _ entries: [Int32]) -> Bool {
+      table.withUnsafeBufferPointer { t in entries.contains { fp.conflicts(with: t[Int($0)]) } }
+    }
 
     for c in 0..<n where s.top(of: c) == nil && (wakeable[c] || anyFreeWakeable) { step[c] = nil }
 
