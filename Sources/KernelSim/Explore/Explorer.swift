@@ -30,12 +30,15 @@ public struct Explorer {
     var signatures = Set<String>()
     let initial = machine.initialState()
     var visited = VisitedSet(baseline: initial)
+    // Per stored state, how it was reached: its parent's id and the choice taken there
+    // (packed into one word: `Choice` itself takes 24 bytes in an array).
     var parent: [Int32] = []
-    var via: [Choice] = []
-    var depth: [Int32] = []
-    // The frontier holds ids; a state is decoded from its stored encoding when expanded,
-    // unless it is still held in `held` (see `Explorer.heldStates`).
+    var via: [UInt64] = []
+    // The frontier holds ids, with their depths (only the frontier needs one); a state is
+    // decoded from its stored encoding when expanded, unless it is still held in `held` (see
+    // `Explorer.heldStates`).
     var queue: [Int32] = []
+    var queueDepth: [Int32] = []
     var held: [MachineState?] = []
     var heldCount = 0
     var head = 0
@@ -44,7 +47,7 @@ public struct Explorer {
     func witness(_ i: Int32, then last: Choice? = nil) -> [Choice] {
       var path: [Choice] = []
       var k = i
-      while k > 0 { path.append(via[Int(k)]); k = parent[Int(k)] }
+      while k > 0 { path.append(Choice(packed: via[Int(k)])); k = parent[Int(k)] }
       path.reverse()
       if let last { path.append(last) }
       return path
@@ -53,9 +56,9 @@ public struct Explorer {
     let live = options.deadLocals ? LocalLiveness(program: program) : nil
     _ = visited.insert(StateKey(initial, baseline: initial, live: live))
     parent.append(-1)
-    via.append(.run(cpu: 0, branch: 0))
-    depth.append(0)
+    via.append(Choice.run(cpu: 0, branch: 0).packed)
     queue.append(0)
+    queueDepth.append(0)
     held.append(nil)
     // Built even without reduction: binding an optional one (`if let`) copied the whole
     // struct, with the program inside it, on every expanded state.
@@ -87,6 +90,7 @@ public struct Explorer {
       for x in full {
         expandInFull.insert(x)
         queue.append(x)
+        queueDepth.append(Int32(witness(x).count))
         held.append(nil)
       }
       return !full.isEmpty
@@ -94,6 +98,7 @@ public struct Explorer {
 
     search: while head < queue.count || expandCyclesInFull() {
       let id = queue[head]
+      let depth = queueDepth[head]
       let state: MachineState
       if let h = held[head].take() {
         heldCount -= 1
@@ -121,7 +126,9 @@ public struct Explorer {
           progress(stats)
         }
       }
-      if head > 4096 && head * 2 > queue.count { queue.removeFirst(head); held.removeFirst(head); head = 0 }
+      if head > 4096 && head * 2 > queue.count {
+        queue.removeFirst(head); queueDepth.removeFirst(head); held.removeFirst(head); head = 0
+      }
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
         if !machine.isFinished(state) && !machine.exhaustedSources(state).isEmpty { stats.stuckAtBounds += 1 }
@@ -204,10 +211,8 @@ public struct Explorer {
         }
         let nid = visited.insert(key).id
         parent.append(id)
-        via.append(choice)
-        let d = depth[Int(id)] + 1
-        depth.append(d)
-        stats.maxDepth = max(stats.maxDepth, Int(d))
+        via.append(choice.packed)
+        stats.maxDepth = max(stats.maxDepth, Int(depth) + 1)
         if let cycle = succ.cycle {
           deadlocked.insert(nid)
           let next = succ.state
@@ -229,6 +234,7 @@ public struct Explorer {
         }
         if expanded != nil { cycles.addEdge(from: id, to: nid) }
         queue.append(nid)
+        queueDepth.append(depth + 1)
         if heldCount < Explorer.heldStates {
           held.append(succ.state)
           heldCount += 1

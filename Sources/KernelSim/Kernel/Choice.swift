@@ -66,3 +66,33 @@ public struct EventLog: Sendable {
   public var events: [Event] = []
   public init() {}
 }
+
+extension Choice {
+  /// The choice in one word, for the explorer's per-state record of how each state was
+  /// reached (an enum with two `Int` payloads takes 24 bytes in an array): the case in the top
+  /// 8 bits, then two 28-bit fields. CPU, branch, task and source indices are far below 2^28.
+  var packed: UInt64 {
+    func pack(_ kind: UInt64, _ a: Int, _ b: Int = 0) -> UInt64 {
+      precondition(a >= 0 && a < 1 << 28 && b >= 0 && b < 1 << 28, "choice index out of range")
+      return kind << 56 | UInt64(a) << 28 | UInt64(b)
+    }
+    switch self {
+    case .run(let cpu, let branch): return pack(0, cpu, branch)
+    case .irq(let source): return pack(1, source)
+    case .pick(let cpu, let task): return pack(2, cpu, task)
+    case .ipi(let cpu): return pack(3, cpu)
+    case .preempt(let cpu): return pack(4, cpu)
+    }
+  }
+
+  init(packed p: UInt64) {
+    let a = Int((p >> 28) & 0xFFF_FFFF), b = Int(p & 0xFFF_FFFF)
+    switch p >> 56 {
+    case 0: self = .run(cpu: a, branch: b)
+    case 1: self = .irq(source: a)
+    case 2: self = .pick(cpu: a, task: b)
+    case 3: self = .ipi(cpu: a)
+    default: self = .preempt(cpu: a)
+    }
+  }
+}
