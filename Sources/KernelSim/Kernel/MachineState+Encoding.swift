@@ -123,7 +123,7 @@ extension MachineState {
     // and release per array inside it), twice per task per state.
     tasks.withUnsafeBufferPointer { taskBuffer in
       baseTasks.withUnsafeBufferPointer { baseBuffer in
-        for i in taskBuffer.indices where i >= baseBuffer.count || taskBuffer[i] != baseBuffer[i] {
+        for i in taskBuffer.indices where i >= baseBuffer.count || !TaskState.same(taskBuffer.baseAddress! + i, baseBuffer.baseAddress! + i) {
           w.put(i - last); last = i
           taskBuffer[i].encodeFields(into: &w, live: live)
         }
@@ -247,6 +247,22 @@ extension MachineState {
 }
 
 extension TaskState {
+  /// `a.pointee == b.pointee`, field by field in place: the synthesized `==`, called on the
+  /// tasks of two states, copied both values out (a retain and a release of every array in
+  /// them) for every task of every encoded state. `TaskEqualityTests` checks that every
+  /// stored property is compared.
+  @inline(__always) static func same(_ a: UnsafePointer<TaskState>, _ b: UnsafePointer<TaskState>) -> Bool {
+    a.pointee.status == b.pointee.status && a.pointee.state == b.pointee.state && a.pointee.onRQ == b.pointee.onRQ
+      && a.pointee.cpu == b.pointee.cpu && a.pointee.waitGP == b.pointee.waitGP
+      && a.pointee.waitLock == b.pointee.waitLock && a.pointee.waitFor == b.pointee.waitFor
+      && a.pointee.context.irqsOff == b.pointee.context.irqsOff && a.pointee.context.preempt == b.pointee.context.preempt
+      && a.pointee.context.bh == b.pointee.context.bh && a.pointee.context.spinningOn == b.pointee.context.spinningOn
+      && a.pointee.context.spinMode == b.pointee.context.spinMode && a.pointee.context.vector == b.pointee.context.vector
+      && a.pointee.context.batch == b.pointee.context.batch && a.pointee.context.restarts == b.pointee.context.restarts
+      && a.pointee.context.rcuDepth == b.pointee.context.rcuDepth && a.pointee.context.kind == b.pointee.context.kind
+      && a.pointee.context.frames == b.pointee.context.frames
+  }
+
   /// Status, then a mask of the fields at unusual values (see `Context.encode`) and those
   /// fields, then the context (its kind is implied by the task's index).
   func encodeFields(into w: inout ByteWriter, live: LocalLiveness? = nil) {

@@ -1,0 +1,39 @@
+import Testing
+@testable import KernelSim
+
+/// The encoder skips a task equal to the initial state's (`TaskState.same`, a field-by-field
+/// comparison written out by hand for speed). A field it forgot would make two different
+/// states encode alike, so: every stored property must be compared, and changing any one of
+/// them must count as a difference.
+@Suite struct TaskEqualityTests {
+  static func base() -> TaskState {
+    TaskState(status: .ready(cpu: 0), context: Context(kind: .task(0), frames: [Frame(function: 0, pc: 0, locals: [0], result: -1)], irqsOff: false))
+  }
+
+  static func same(_ a: TaskState, _ b: TaskState) -> Bool {
+    withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in TaskState.same(pa, pb) } }
+  }
+
+  @Test func everyFieldIsCompared() {
+    // If a property is added, `TaskState.same` must compare it, and this count must change.
+    #expect(Mirror(reflecting: Self.base()).children.count == 8)
+    #expect(Mirror(reflecting: Self.base().context).children.count == 11)
+    let changes: [(String, (inout TaskState) -> Void)] = [
+      ("status", { $0.status = .sleeping }), ("state", { $0.state = 2 }), ("onRQ", { $0.onRQ = false }),
+      ("cpu", { $0.cpu = 1 }), ("waitGP", { $0.waitGP = 3 }), ("waitLock", { $0.waitLock = 4 }),
+      ("waitFor", { $0.waitFor = 5 }), ("kind", { $0.context.kind = .task(1) }),
+      ("frames", { $0.context.frames[0].locals[0] = 7 }), ("irqsOff", { $0.context.irqsOff = true }),
+      ("preempt", { $0.context.preempt = 1 }), ("bh", { $0.context.bh = 1 }),
+      ("spinningOn", { $0.context.spinningOn = 2 }), ("spinMode", { $0.context.spinMode = .read }),
+      ("vector", { $0.context.vector = 3 }), ("batch", { $0.context.batch = 1 }),
+      ("restarts", { $0.context.restarts = 1 }), ("rcuDepth", { $0.context.rcuDepth = 1 }),
+    ]
+    #expect(Self.same(Self.base(), Self.base()))
+    for (name, change) in changes {
+      var t = Self.base()
+      change(&t)
+      #expect(!Self.same(Self.base(), t), "a change of \(name) went unnoticed")
+      #expect(Self.same(t, t))
+    }
+  }
+}
