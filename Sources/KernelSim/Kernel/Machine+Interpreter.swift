@@ -6,7 +6,7 @@ extension Machine {
   func run(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, branch: Int, log: inout EventLog?) -> Bug? {
     // Function and pc only: binding the whole frame or function copied them (a retain of the
     // frame's locals, and of the function's name, local names and code) on every step.
-    guard let function = s[ref].frames.last?.function, let pc = s[ref].frames.last?.pc else {
+    guard let (function, pc) = s.topFrame(ref) else {
       return finish(&s, ref, cpu: cpu, log: &log)
     }
     let instr = program.functions[Int(function)].code[Int(pc)]
@@ -38,7 +38,7 @@ extension Machine {
   /// Executes invisible instructions until the context sits at a visible one or has finished.
   func advance(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
     var budget = Machine.maxInvisibleRun
-    while let function = s[ref].frames.last?.function, let pc = s[ref].frames.last?.pc {
+    while let (function, pc) = s.topFrame(ref) {
       let instr = program.functions[Int(function)].code[Int(pc)]
       if instr.visible {
         guard fusesIntoStep(instr.op, s, ref, cpu: cpu) else { return nil }

@@ -157,6 +157,18 @@ public struct MachineState: Hashable, Sendable {
     }
   }
 
+  /// The function and pc of `ref`'s top frame, nil when it has none. Through stored
+  /// properties: reading them through `self[ref]` copied the whole context out (a retain and
+  /// a release of its frames) for every instruction the interpreter ran.
+  @inline(__always) func topFrame(_ ref: ContextRef) -> (function: Int32, pc: Int32)? {
+    if ref.isTask {
+      guard let f = tasks[ref.taskIndex].context.frames.last else { return nil }
+      return (f.function, f.pc)
+    }
+    guard let f = cpus[ref.cpu].stack[ref.level].frames.last else { return nil }
+    return (f.function, f.pc)
+  }
+
   /// The running (top) context of `cpu`, or nil when the CPU is in its idle loop.
   public func top(of cpu: Int) -> ContextRef? {
     let c = cpus[cpu]
