@@ -6,9 +6,10 @@ import Testing
 /// value it computed or the decoding of its key (`Explorer.heldStates`). Both must be the same
 /// state: decoding a key and encoding the result again must give the same key, and without
 /// dead-local elimination the decoded state must equal the original. Checked along seeded
-/// random walks to the end of scenarios that use the whole prelude (sleeping locks,
-/// workqueues, SRCU, RCU callbacks, irq_work, preemption; the RCU ring for `spin_lock_bh`), so that deep states
-/// with unusual fields (a bh count, an RCU nesting depth, a task queued on a lock) are met.
+/// random walks to the end of scenarios that use the whole prelude (sleeping locks, workqueues,
+/// SRCU, RCU callbacks, irq_work, preemption; the RCU ring for `spin_lock_bh`), so that deep
+/// states with unusual fields (a bh count, an RCU nesting depth, a task queued on a lock) are
+/// met.
 @Suite struct EncodingRoundTripTests {
   static let seeds = ["srcu_rq_lock_irq_work_fix", "netfs_four_tasks", "aio_fuse_worker_abba", "aio_fuse_softirq_aa",
                       "flush_work_under_mutex", "klist_irqsave_add_tail", "rwsem_reader_behind_writer",
