@@ -41,9 +41,12 @@ extension Ksim {
         let agree = v.outcome == vRef.outcome && Set(r.findings.map(\.signature)) == Set(reference.findings.map(\.signature))
         let reductionText = String(format: "%.2fx (%d)", ratio, reference.statistics.statesStored)
           + (agree ? "" : "  FINDINGS DIFFER from --no-reduction")
-        // "-": the run fit in memory an earlier scenario of this process had freed.
-        let growth = bytesPerState > 0 ? "\(bytesPerState)" : "-"
+        // "-": the run fit, wholly or partly, in memory an earlier scenario of this process had
+        // freed. Every stored state keeps at least its encoding, so a growth below that is not
+        // a measurement (the small spin rings showed 1-55 bytes per state).
         let encoded = s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0
+        let measured = bytesPerState > 0 && bytesPerState >= encoded
+        let growth = measured ? "\(bytesPerState)" : "-"
         let name = p.name.padding(toLength: width, withPad: " ", startingAt: 0)
         let verdict = v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
         let counts = String(format: "%10d  %13d  %10.0f  %8d", s.statesStored, s.transitions, s.statesPerSecond, s.peakMemory >> 20)
@@ -53,7 +56,7 @@ extension Ksim {
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
           "transitions": s.transitions, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
-          "peakMemoryBytes": s.peakMemory, "bytesPerState": bytesPerState,
+          "peakMemoryBytes": s.peakMemory, "bytesPerState": measured ? bytesPerState as Any : NSNull(),
           "encodedBytesPerState": s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0, "complete": s.complete,
           "reductionRatio": ratio, "statesWithoutReduction": reference.statistics.statesStored,
           "secondsWithoutReduction": reference.statistics.seconds, "verdictWithoutReduction": vRef.outcome.rawValue,

@@ -57,6 +57,37 @@ import Testing
     }
   }
 
+  /// `ksim bench` (what `make bench` runs): one row per scenario with the columns the issue
+  /// names, the reduction compared with the plain search, and the same in JSON.
+  @Test func benchPrintsAndWritesEveryColumn() throws {
+    let json = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-e2e-\(getpid())/bench.json").path
+    let r = try KsimProcess.run(["bench", "Scenarios/bench/spin_ring_4_fixed.ksim", "Scenarios/klist_hardirq.ksim", "--json-out", json])
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first { $0.hasPrefix("scenario") }?.contains("states/s") == true)
+    let ring = try #require(lines.first { $0.hasPrefix("spin_ring_4_fixed") })
+    #expect(ring.contains("no deadlock") && ring.contains("(4578)"), "\(ring)")
+    #expect(!ring.contains("DIFFER"))
+    let data = try Data(contentsOf: URL(fileURLWithPath: json))
+    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let rows = try #require(object["results"] as? [[String: Any]])
+    #expect(rows.count == 2)
+    let row = try #require(rows.first)
+    for key in ["scenario", "verdict", "states", "transitions", "statesPerSecond", "peakMemoryBytes", "bytesPerState",
+                "encodedBytesPerState", "reductionRatio", "statesWithoutReduction", "findingsAgree", "complete"] {
+      #expect(row[key] != nil, "missing \(key)")
+    }
+    #expect(row["statesWithoutReduction"] as? Int == 4578)
+    #expect((row["reductionRatio"] as? Double ?? 0) >= 6)
+    #expect(row["findingsAgree"] as? Bool == true)
+    // A growth below the encodings themselves is reported as not measured, never as a number.
+    for row in rows {
+      if let growth = row["bytesPerState"] as? Int, let encoded = row["encodedBytesPerState"] as? Int {
+        #expect(growth >= encoded, "\(row["scenario"] ?? "")")
+      }
+    }
+  }
+
   @Test func outputIsByteIdenticalAcrossProcesses() throws {
     let args = ["explore", "Scenarios/klist_hardirq.ksim", "Scenarios/klist_no_walk_in_hardirq.ksim"]
     let a = try KsimProcess.run(args), b = try KsimProcess.run(args)
