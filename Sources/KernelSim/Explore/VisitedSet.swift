@@ -19,12 +19,15 @@ struct VisitedSet {
   /// The initial state: encodings store only the globals and tasks that differ (`StateKey`).
   let baseline: MachineState?
 
-  /// Idle locks of the baseline's count, shared by every decoded state until it writes one.
+  /// Idle locks and lock queues of the baseline's count, shared by every decoded state until
+  /// it writes one.
   private let idleLocks: [LockState]
+  private let idleQueues: [LockQueues]
 
   init(baseline: MachineState? = nil) {
     self.baseline = baseline
     idleLocks = Array(repeating: LockState(), count: baseline?.locks.count ?? 0)
+    idleQueues = Array(repeating: LockQueues(), count: baseline?.locks.count ?? 0)
     table = Array(repeating: -1, count: 1 << 12)
     mask = (1 << 12) - 1
   }
@@ -36,7 +39,7 @@ struct VisitedSet {
   /// The state stored under `id`.
   func state(_ id: Int32) -> MachineState {
     var r = ByteReader(bytes: Array(arena[starts[Int(id)]..<starts[Int(id) + 1]]))
-    return MachineState(decoding: &r, baseline: baseline, idleLocks: idleLocks)
+    return MachineState(decoding: &r, baseline: baseline, idleLocks: idleLocks, idleQueues: idleQueues)
   }
 
   /// Inserts `key` if it is new; returns its id and whether it was inserted.

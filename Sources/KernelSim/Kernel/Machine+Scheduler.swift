@@ -92,7 +92,7 @@ extension Machine {
     if c.bh > 0 { problems.append("bh disabled") }
     if c.irqsOff { problems.append("interrupts disabled") }
     // Sleeping locks may be held across a sleep; spinning ones may not.
-    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.locks[$0].readers.contains(ref) }
+    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
       .filter { !program.locks[$0].kind.sleeps }
     if !held.isEmpty { problems.append("holding " + held.map { program.locks[$0].name }.joined(separator: ", ")) }
     if !problems.isEmpty {

@@ -27,8 +27,8 @@ extension Machine {
     let lock = values[0]
     let lname = program.locks[lock].name
     if op == .nextWakee {
-      if s.locks[lock].wakees.isEmpty { setResult(0) } else {
-        setResult(program.tasks[Int(s.locks[lock].wakees.removeFirst())].object)
+      if s.lockQueues[lock].wakees.isEmpty { setResult(0) } else {
+        setResult(program.tasks[Int(s.lockQueues[lock].wakees.removeFirst())].object)
       }
       return .done
     }
@@ -48,16 +48,16 @@ extension Machine {
       return .done
     }
     func take(_ mode: LockMode) {
-      if mode == .read { s.locks[lock].readers.append(ref); s.locks[lock].readers.sort() } else { s.locks[lock].owner = ref }
-      s.locks[lock].waiters.removeAll { $0.task == Int32(t) }
+      if mode == .read { s.lockQueues[lock].readers.append(ref); s.lockQueues[lock].readers.sort() } else { s.locks[lock].owner = ref }
+      s.lockQueues[lock].waiters.removeAll { $0.task == Int32(t) }
       s.tasks[t].waitLock = -1
       s.tasks[t].state = Machine.taskRunning
       setResult(1)
       record(&log, s, .acquired, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "acquired", lock: lock)
     }
     func queue(_ mode: LockMode) {
-      if !s.locks[lock].waiters.contains(where: { $0.task == Int32(t) }) {
-        s.locks[lock].waiters.append(LockWaiter(task: Int32(t), mode: mode))
+      if !s.lockQueues[lock].waiters.contains(where: { $0.task == Int32(t) }) {
+        s.lockQueues[lock].waiters.append(LockWaiter(task: Int32(t), mode: mode))
       }
       s.tasks[t].waitLock = Int32(lock)
       s.tasks[t].state = 2
@@ -65,20 +65,21 @@ extension Machine {
       record(&log, s, .spins, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "waits (\(holderText(s, lock: lock))): sleeps", lock: lock)
     }
     let l = s.locks[lock]
-    let writerQueued = l.waiters.contains { $0.mode == .write }
+    let q = s.lockQueues[lock]
+    let writerQueued = q.waiters.contains { $0.mode == .write }
     switch op {
     case .mutexLockOrQueue:
       if l.owner.isNone { take(.exclusive) } else { queue(.exclusive) }
     case .mutexTrylock:
       if l.owner.isNone { take(.exclusive) } else { setResult(0) }
     case .downReadOrQueue:
-      if l.owner.isNone && l.waiters.isEmpty { take(.read) } else { queue(.read) }
+      if l.owner.isNone && q.waiters.isEmpty { take(.read) } else { queue(.read) }
     case .downReadTrylock:
-      if l.owner.isNone && l.waiters.isEmpty { take(.read) } else { setResult(0) }
+      if l.owner.isNone && q.waiters.isEmpty { take(.read) } else { setResult(0) }
     case .downWriteOrQueue:
-      if l.isFree && (l.waiters.isEmpty || l.waiters.first?.task == Int32(t)) { take(.write) } else { queue(.write) }
+      if s.isFree(lock) && (q.waiters.isEmpty || q.waiters.first?.task == Int32(t)) { take(.write) } else { queue(.write) }
     case .downWriteTrylock:
-      if l.isFree && l.waiters.isEmpty { take(.write) } else { setResult(0) }
+      if s.isFree(lock) && q.waiters.isEmpty { take(.write) } else { setResult(0) }
     case .percpuDownReadOrQueue:
       if l.owner.isNone && l.pendingWriter.isNone && !writerQueued { take(.read) } else { queue(.read) }
     case .percpuDownWriteOrQueue:
@@ -87,7 +88,7 @@ extension Machine {
           s.locks[lock].pendingWriter = ref
           record(&log, s, .other, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "sem->block = 1: new readers now block", lock: lock)
         }
-        if s.locks[lock].readers.isEmpty {
+        if s.lockQueues[lock].readers.isEmpty {
           s.locks[lock].pendingWriter = .none
           take(.write)
         } else {
@@ -107,18 +108,18 @@ extension Machine {
       record(&log, s, .released, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "released", lock: lock)
       grant(&s, lock: lock, log: &log, cpu: cpu)
     case .upRead:
-      guard let i = l.readers.firstIndex(of: ref) else {
+      guard let i = q.readers.firstIndex(of: ref) else {
         return .bug(bug(.unlockNotHeld, "\(name)(&\(lname)) by a context that does not hold it for read (\(holderText(s, lock: lock)))", s, ref, cpu: cpu, at: loc))
       }
-      s.locks[lock].readers.remove(at: i)
+      s.lockQueues[lock].readers.remove(at: i)
       record(&log, s, .released, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "released", lock: lock)
       grant(&s, lock: lock, log: &log, cpu: cpu)
     case .percpuUpRead:
       // Not owner-tracked: the read hold may be dropped by another context (the I/O completion).
-      guard !l.readers.isEmpty else {
+      guard !q.readers.isEmpty else {
         return .bug(bug(.unlockNotHeld, "\(name)(&\(lname)) with no reader holding it", s, ref, cpu: cpu, at: loc))
       }
-      s.locks[lock].readers.remove(at: l.readers.firstIndex(of: ref) ?? 0)
+      s.lockQueues[lock].readers.remove(at: q.readers.firstIndex(of: ref) ?? 0)
       record(&log, s, .released, ref, cpu: cpu, at: loc, "\(name)(&\(lname))", "released", lock: lock)
       grant(&s, lock: lock, log: &log, cpu: cpu)
     case .nextWakee:
@@ -131,30 +132,30 @@ extension Machine {
   func grant(_ s: inout MachineState, lock: Int, log: inout EventLog?, cpu: Int) {
     func give(_ w: LockWaiter) {
       let ref = ContextRef.task(Int(w.task))
-      if w.mode == .read { s.locks[lock].readers.append(ref); s.locks[lock].readers.sort() } else { s.locks[lock].owner = ref }
-      s.locks[lock].waiters.removeAll { $0.task == w.task }
+      if w.mode == .read { s.lockQueues[lock].readers.append(ref); s.lockQueues[lock].readers.sort() } else { s.locks[lock].owner = ref }
+      s.lockQueues[lock].waiters.removeAll { $0.task == w.task }
       s.tasks[Int(w.task)].waitLock = Machine.grantedMarker(lock)
-      s.locks[lock].wakees.append(w.task)
+      s.lockQueues[lock].wakees.append(w.task)
       record(&log, s, .acquired, ref, cpu: cpu, at: nil, "hand-off of \(program.locks[lock].name)", "granted\(w.mode == .read ? " for read" : "") to task \(program.tasks[Int(w.task)].name)", lock: lock)
     }
     let kind = program.locks[lock].kind
     switch kind {
     case .mutex:
       // Wake the first waiter to retry; the mutex may be stolen meanwhile.
-      if let first = s.locks[lock].waiters.first, !s.locks[lock].wakees.contains(first.task) {
-        s.locks[lock].wakees.append(first.task)
+      if let first = s.lockQueues[lock].waiters.first, !s.lockQueues[lock].wakees.contains(first.task) {
+        s.lockQueues[lock].wakees.append(first.task)
       }
     case .rwsem:
-      guard s.locks[lock].owner.isNone, let head = s.locks[lock].waiters.first else { return }
+      guard s.locks[lock].owner.isNone, let head = s.lockQueues[lock].waiters.first else { return }
       if head.mode == .write {
-        if s.locks[lock].readers.isEmpty { give(head) }
+        if s.lockQueues[lock].readers.isEmpty { give(head) }
       } else {
-        for w in s.locks[lock].waiters where w.mode == .read { give(w) }
+        for w in s.lockQueues[lock].waiters where w.mode == .read { give(w) }
       }
     case .percpuRwsem:
       let pending = s.locks[lock].pendingWriter
       if !pending.isNone {
-        if s.locks[lock].readers.isEmpty {
+        if s.lockQueues[lock].readers.isEmpty {
           s.locks[lock].pendingWriter = .none
           give(LockWaiter(task: Int32(pending.taskIndex), mode: .write))
         }
@@ -163,17 +164,17 @@ extension Machine {
       guard s.locks[lock].owner.isNone else { return }
       // percpu_up_write(): block = 0; the waiting readers all proceed; the next writer then
       // sets block again and waits for them.
-      for w in s.locks[lock].waiters where w.mode == .read { give(w) }
-      if let next = s.locks[lock].waiters.first(where: { $0.mode == .write }) {
-        s.locks[lock].waiters.removeAll { $0.task == next.task }
+      for w in s.lockQueues[lock].waiters where w.mode == .read { give(w) }
+      if let next = s.lockQueues[lock].waiters.first(where: { $0.mode == .write }) {
+        s.lockQueues[lock].waiters.removeAll { $0.task == next.task }
         let ref = ContextRef.task(Int(next.task))
         s.locks[lock].pendingWriter = ref
-        if s.locks[lock].readers.isEmpty {
+        if s.lockQueues[lock].readers.isEmpty {
           s.locks[lock].pendingWriter = .none
           give(next)
         } else {
           s.tasks[Int(next.task)].waitLock = Int32(lock)
-          s.locks[lock].wakees.append(next.task)
+          s.lockQueues[lock].wakees.append(next.task)
         }
       }
     default:
@@ -188,7 +189,7 @@ extension Machine {
     if !ref.isTask || !s.cpus[cpu].stack.isEmpty { why.append("in interrupt context") }
     if c.irqsOff { why.append("irqs disabled") }
     if c.preempt > 0 {
-      let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.locks[$0].readers.contains(ref) }
+      let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
         .filter { !program.locks[$0].kind.sleeps }.map { program.locks[$0].name }
       why.append("preempt count \(c.preempt)" + (held.isEmpty ? "" : " (holding \(held.joined(separator: ", ")))"))
     }

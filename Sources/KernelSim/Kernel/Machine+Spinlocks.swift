@@ -19,7 +19,7 @@ extension Machine {
     let l = s.locks[lock]
     switch mode {
     case .exclusive, .write:
-      return l.isFree
+      return s.isFree(lock)
     case .read:
       guard l.owner.isNone else { return false }
       if let cpu = s.cpu(of: ref), inInterrupt(s, cpu: cpu) { return true }
@@ -61,8 +61,8 @@ extension Machine {
     if canAcquire(s, lock: lock, mode: mode, by: ref) {
       s[ref].spinningOn = -1
       if mode == .read {
-        s.locks[lock].readers.append(ref)
-        s.locks[lock].readers.sort()
+        s.lockQueues[lock].readers.append(ref)
+        s.lockQueues[lock].readers.sort()
       } else {
         s.locks[lock].owner = ref
       }
@@ -101,10 +101,10 @@ extension Machine {
                lock: Int, flags: Int?, name: String, at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     var op: String { "\(name)(&\(program.locks[lock].name)\(flags == nil ? "" : ", flags"))" }
     if mode == .read {
-      guard let i = s.locks[lock].readers.firstIndex(of: ref) else {
+      guard let i = s.lockQueues[lock].readers.firstIndex(of: ref) else {
         return .bug(bug(.unlockNotHeld, "\(op): this context does not hold \(program.locks[lock].name) for read (\(holderText(s, lock: lock)))", s, ref, cpu: cpu, at: loc))
       }
-      s.locks[lock].readers.remove(at: i)
+      s.lockQueues[lock].readers.remove(at: i)
     } else {
       guard s.locks[lock].owner == ref else {
         return .bug(bug(.unlockNotHeld, "\(op): this context does not hold \(program.locks[lock].name) (\(holderText(s, lock: lock)))", s, ref, cpu: cpu, at: loc))
@@ -124,14 +124,15 @@ extension Machine {
   /// "held by task hotplug on cpu0" / "free".
   func holderText(_ s: MachineState, lock: Int) -> String {
     let l = s.locks[lock]
+    let q = s.lockQueues[lock]
     var parts: [String] = []
     if !l.owner.isNone { parts.append("held by \(describe(s, l.owner))") }
-    if !l.readers.isEmpty { parts.append("read-held by " + l.readers.map { describe(s, $0) }.joined(separator: ", ")) }
+    if !q.readers.isEmpty { parts.append("read-held by " + q.readers.map { describe(s, $0) }.joined(separator: ", ")) }
     let writers = waitingWriters(s, lock: lock)
     if !writers.isEmpty { parts.append("writer waiting: " + writers.map { describe(s, $0) }.joined(separator: ", ")) }
     if !l.pendingWriter.isNone { parts.append("writer pending: \(describe(s, l.pendingWriter))") }
-    if !l.waiters.isEmpty {
-      parts.append("queued: " + l.waiters.map { "task \(program.tasks[Int($0.task)].name)\($0.mode == .write ? " (write)" : $0.mode == .read ? " (read)" : "")" }.joined(separator: ", "))
+    if !q.waiters.isEmpty {
+      parts.append("queued: " + q.waiters.map { "task \(program.tasks[Int($0.task)].name)\($0.mode == .write ? " (write)" : $0.mode == .read ? " (read)" : "")" }.joined(separator: ", "))
     }
     return parts.isEmpty ? "free" : parts.joined(separator: "; ")
   }

@@ -38,7 +38,7 @@ extension Machine {
 
   /// A context leaving must hold no lock and have restored irq/bh/preempt state.
   func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: String, irqsOffExpected: Bool = false) -> Bug? {
-    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.locks[$0].readers.contains(ref) }
+    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
     if !held.isEmpty {
       let names = held.map { program.locks[$0].name }.joined(separator: ", ")
       return bug(.exitHoldingLock, "\(what) holding \(names)", s, ref, cpu: cpu, at: nil)

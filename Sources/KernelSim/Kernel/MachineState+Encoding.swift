@@ -133,8 +133,8 @@ extension MachineState {
     // Index-based, field by field: copying each LockState (three arrays) to compare it with
     // an idle one cost a retain and a release per array per lock per state.
     func busy(_ i: Int) -> Bool {
-      !locks[i].owner.isNone || !locks[i].pendingWriter.isNone || !locks[i].readers.isEmpty
-        || !locks[i].waiters.isEmpty || !locks[i].wakees.isEmpty
+      !locks[i].owner.isNone || !locks[i].pendingWriter.isNone || !lockQueues[i].readers.isEmpty
+        || !lockQueues[i].waiters.isEmpty || !lockQueues[i].wakees.isEmpty
     }
     // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
     // value, then a 0 (gaps are at least 1), so each is written in one pass.
@@ -143,9 +143,9 @@ extension MachineState {
     for i in locks.indices where busy(i) {
       w.put(i - last); last = i
       w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
-      w.put(locks[i].readers.count); for r in locks[i].readers { w.put(Int(r.raw)) }
-      w.put(locks[i].waiters.count); for x in locks[i].waiters { w.put(Int(x.task)); w.put(x.mode.code) }
-      w.put(locks[i].wakees.count); for x in locks[i].wakees { w.put(Int(x)) }
+      w.put(lockQueues[i].readers.count); for r in lockQueues[i].readers { w.put(Int(r.raw)) }
+      w.put(lockQueues[i].waiters.count); for x in lockQueues[i].waiters { w.put(Int(x.task)); w.put(x.mode.code) }
+      w.put(lockQueues[i].wakees.count); for x in lockQueues[i].wakees { w.put(Int(x)) }
     }
     w.put(0)
     w.put(globals.count)
@@ -167,7 +167,8 @@ extension MachineState {
 
   /// `idleLocks`: an array of idle locks of the state's size to start from (shared storage),
   /// made once by the caller; without it one is built.
-  init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil) {
+  init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil,
+       idleQueues: [LockQueues]? = nil) {
     let baseline = base?.globals ?? []
     cpus = (0..<r.get()).map { _ in
       var c = CPUState()
@@ -209,17 +210,22 @@ extension MachineState {
     } else {
       locks = Array(repeating: LockState(), count: lockCount)
     }
+    if let idleQueues, idleQueues.count == lockCount {
+      lockQueues = idleQueues
+    } else {
+      lockQueues = Array(repeating: LockQueues(), count: lockCount)
+    }
     at = -1
     while true {
       let gap = r.get()
       if gap == 0 { break }
       at += gap
-      var l = LockState()
-      l.owner = ContextRef(raw: Int32(r.get())); l.pendingWriter = ContextRef(raw: Int32(r.get()))
-      l.readers = (0..<r.get()).map { _ in ContextRef(raw: Int32(r.get())) }
-      l.waiters = (0..<r.get()).map { _ in LockWaiter(task: Int32(r.get()), mode: LockMode(code: r.get())) }
-      l.wakees = (0..<r.get()).map { _ in Int32(r.get()) }
-      locks[at] = l
+      locks[at] = LockState(owner: ContextRef(raw: Int32(r.get())), pendingWriter: ContextRef(raw: Int32(r.get())))
+      var q = LockQueues()
+      q.readers = (0..<r.get()).map { _ in ContextRef(raw: Int32(r.get())) }
+      q.waiters = (0..<r.get()).map { _ in LockWaiter(task: Int32(r.get()), mode: LockMode(code: r.get())) }
+      q.wakees = (0..<r.get()).map { _ in Int32(r.get()) }
+      if !q.isEmpty { lockQueues[at] = q }
     }
     let globalCount = r.get()
     // Start from the baseline's array itself (shared until the first changed global is

@@ -31,9 +31,10 @@ extension Machine {
     if c.spinningOn >= 0 {
       let lock = Int(c.spinningOn)
       let l = s.locks[lock]
+      let q = s.lockQueues[lock]
       var targets: [ContextRef] = []
       if !l.owner.isNone { targets.append(l.owner) }
-      if c.spinMode != .read { targets += l.readers }
+      if c.spinMode != .read { targets += q.readers }
       if c.spinMode == .read, l.owner.isNone, let cpu = s.cpu(of: ref), !inInterrupt(s, cpu: cpu) {
         targets += waitingWriters(s, lock: lock)
       }
@@ -48,9 +49,10 @@ extension Machine {
     if ref.isTask, s.tasks[ref.taskIndex].waitLock >= 0, s.cpu(of: ref) == nil {
       let lock = Int(s.tasks[ref.taskIndex].waitLock)
       let l = s.locks[lock]
+      let q = s.lockQueues[lock]
       let me = Int32(ref.taskIndex)
-      let mine = l.waiters.firstIndex { $0.task == me }
-      let mode = mine.map { l.waiters[$0].mode } ?? .write
+      let mine = q.waiters.firstIndex { $0.task == me }
+      let mode = mine.map { q.waiters[$0].mode } ?? .write
       var targets: [ContextRef] = []
       if !l.owner.isNone { targets.append(l.owner) }
       switch program.locks[lock].kind {
@@ -58,17 +60,17 @@ extension Machine {
         break
       case .rwsem:
         if mode == .write {
-          targets += l.readers
-          if let i = mine { targets += l.waiters[..<i].map { .task(Int($0.task)) } }
-        } else if let head = l.waiters.first, head.mode == .write, head.task != me {
+          targets += q.readers
+          if let i = mine { targets += q.waiters[..<i].map { .task(Int($0.task)) } }
+        } else if let head = q.waiters.first, head.mode == .write, head.task != me {
           targets.append(.task(Int(head.task)))
         }
       case .percpuRwsem:
         if l.pendingWriter == ref {
-          targets += l.readers
+          targets += q.readers
         } else {
           if !l.pendingWriter.isNone { targets.append(l.pendingWriter) }
-          if mode == .write, let i = mine { targets += l.waiters[..<i].map { .task(Int($0.task)) } }
+          if mode == .write, let i = mine { targets += q.waiters[..<i].map { .task(Int($0.task)) } }
         }
       default:
         break

@@ -103,7 +103,7 @@ public enum TextReport {
         let at = machine.location(s[e.from]).map { " at \($0)" } ?? ""
         out += "    spins on \(l.name)\(mode == .exclusive ? "" : " (\(mode.rawValue))") (class \(l.className))\(at)\n"
         out += "      in \(machine.chainNames(s[e.from]).joined(separator: " > "))\n"
-        out += "    \(s.locks[lock].owner == e.to ? "held by" : (s.locks[lock].readers.contains(e.to) ? "read-held by" : "queued behind writer")) \(machine.describe(s, e.to))\n"
+        out += "    \(s.locks[lock].owner == e.to ? "held by" : (s.lockQueues[lock].readers.contains(e.to) ? "read-held by" : "queued behind writer")) \(machine.describe(s, e.to))\n"
       case .interruptedBy:
         out += "    cannot run: interrupted by \(machine.describe(s, e.to))\n"
       case .gracePeriod:
@@ -114,7 +114,8 @@ public enum TextReport {
       case .sleepsOn(let lock, let mode):
         let l = p.locks[lock]
         let st = s.locks[lock]
-        let relation = st.owner == e.to ? "held by" : st.readers.contains(e.to) ? "read-held by" : st.pendingWriter == e.to ? "blocked by the pending writer" : "queued behind"
+        let q = s.lockQueues[lock]
+        let relation = st.owner == e.to ? "held by" : q.readers.contains(e.to) ? "read-held by" : st.pendingWriter == e.to ? "blocked by the pending writer" : "queued behind"
         out += "    sleeps on \(l.name)\(mode == .exclusive ? "" : " (\(mode.rawValue))") (class \(l.className)) in \(machine.chainNames(s[e.from]).joined(separator: " > "))\n"
         out += "    \(relation) \(machine.describe(s, e.to))\n"
       }

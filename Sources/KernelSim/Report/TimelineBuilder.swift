@@ -92,7 +92,7 @@ public struct TimelineBuilder {
           waiting = "spins on \(program.locks[Int(c.spinningOn)].name) (\(machine.holderText(s, lock: Int(c.spinningOn))))"
         }
         var held: [HeldLock] = []
-        for l in s.locks.indices where s.locks[l].owner == r || s.locks[l].readers.contains(r) {
+        for l in s.locks.indices where s.locks[l].owner == r || s.lockQueues[l].readers.contains(r) {
           held += holds[HoldKey(lock: l, holder: r)] ?? [HeldLock(lock: program.locks[l].name, lockClass: program.locks[l].className,
                                                                    mode: .exclusive, operation: "?", chain: [], location: nil)]
         }
@@ -118,7 +118,7 @@ public struct TimelineBuilder {
     var asleep: [ContextSnapshot] = []
     for t in s.tasks.indices where s.cpu(of: .task(t)) == nil && s.tasks[t].status != .done {
       let r = ContextRef.task(t)
-      let held = s.locks.indices.filter { s.locks[$0].owner == r || s.locks[$0].readers.contains(r) }
+      let held = s.locks.indices.filter { s.locks[$0].owner == r || s.lockQueues[$0].readers.contains(r) }
       guard !held.isEmpty || s.tasks[t].waitLock >= 0 || s.tasks[t].waitGP >= 0 || s.tasks[t].waitFor > 0 else { continue }
       var holdsList: [HeldLock] = []
       for l in held {

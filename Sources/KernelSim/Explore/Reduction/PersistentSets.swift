@@ -255,7 +255,8 @@ struct PersistentSets: Sendable {
   /// task-context reader) waiting writers. Nil if one of them is not on a CPU.
   func holderCPUs(_ s: MachineState, lock: Int, except spinner: ContextRef) -> [Int]? {
     let l = s.locks[lock]
-    var refs = l.readers
+    let q = s.lockQueues[lock]
+    var refs = q.readers
     if !l.owner.isNone { refs.append(l.owner) }
     refs += machine.waitingWriters(s, lock: lock).filter { $0 != spinner }
     var cpus: [Int] = []

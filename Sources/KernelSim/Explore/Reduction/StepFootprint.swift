@@ -127,8 +127,8 @@ extension Machine {
     // and the synthesized `==` on two LockStates retained their three arrays each.
     for l in s.locks.indices {
       if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter
-        && s.locks[l].readers == t.locks[l].readers && s.locks[l].waiters == t.locks[l].waiters
-        && s.locks[l].wakees == t.locks[l].wakees { continue }
+        && s.lockQueues[l].readers == t.lockQueues[l].readers && s.lockQueues[l].waiters == t.lockQueues[l].waiters
+        && s.lockQueues[l].wakees == t.lockQueues[l].wakees { continue }
       if !fp.locks.contains(l) { return false }
     }
     for g in s.globals.indices where s.globals[g] != t.globals[g] && !fp.writes.contains(g) { return false }
