@@ -119,6 +119,9 @@ struct StaticFootprints: Sendable {
         }
       case .list:
         if let a = args.last { fp.lists.formUnion(targets(a, limit: lists)) }
+      case .rcu(.readLock), .rcu(.readUnlock), .rcu(.readLockHeld):
+        // The running context's own nesting count (see `Machine.runFootprint`).
+        break
       case .rcu(let op):
         fp.scheduler = true
         if op == .schedClockIrq { fp.raisesSoftirq = true }

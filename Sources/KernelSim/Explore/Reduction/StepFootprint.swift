@@ -66,6 +66,10 @@ extension Machine {
         // The CPU's own context, softirq mask and IPI; a softirq this starts runs on this CPU
         // (its visible steps are later steps of this CPU).
         break
+      case .rcu(.readLock), .rcu(.readUnlock), .rcu(.readLockHeld):
+        // The running context's own read-side nesting. No other CPU reads it: grace periods
+        // look only at tasks *off* a CPU (blocked readers) and the tick at its own CPU's task.
+        break
       case .sched, .rcu, .msleep, .sleepLock:
         return nil
       }
