@@ -83,6 +83,16 @@ import Testing
   }
 }
 
+/// Explores `p` with and without reduction; both must finish with the same findings.
+func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_sourceLocation)
+  -> (reduced: ExplorationResult, plain: ExplorationResult) {
+  let reduced = Explorer(program: p).run()
+  let plain = Explorer(program: p, options: ExploreOptions(reduction: false)).run()
+  #expect(reduced.statistics.complete && plain.statistics.complete, sourceLocation: sourceLocation)
+  #expect(reduced.findings.map(\.signature) == plain.findings.map(\.signature), sourceLocation: sourceLocation)
+  return (reduced, plain)
+}
+
 @Suite struct ReadSideFootprintTests {
   /// rcu_read_lock() and rcu_read_unlock() change only the running context's nesting count,
   /// which no other CPU reads (grace periods look at tasks off a CPU, the tick at its own
@@ -99,10 +109,7 @@ import Testing
       task y on cpu1 { rcu_read_lock(); spin_lock(&b); spin_unlock(&b); rcu_read_unlock(); }
       expect no deadlock;
       """))
-    let reduced = Explorer(program: p).run()
-    let plain = Explorer(program: p, options: ExploreOptions(reduction: false)).run()
-    #expect(reduced.statistics.complete && plain.statistics.complete)
-    #expect(reduced.findings.map(\.signature) == plain.findings.map(\.signature))
+    let (reduced, plain) = exploreBothWays(p)
     #expect(reduced.statistics.statesStored * 3 < plain.statistics.statesStored * 2,
             "reduced \(reduced.statistics.statesStored) of \(plain.statistics.statesStored)")
   }
@@ -119,10 +126,7 @@ import Testing
     let url = repositoryRoot.appendingPathComponent("Scenarios/bench/spin_ring_4_fixed.ksim")
     let loaded = Frontend.load(text: try String(contentsOf: url, encoding: .utf8), path: url.path)
     let p = try #require(loaded.program)
-    let reduced = Explorer(program: p).run()
-    let plain = Explorer(program: p, options: ExploreOptions(reduction: false)).run()
-    #expect(reduced.statistics.complete && plain.statistics.complete)
-    #expect(reduced.findings.map(\.signature) == plain.findings.map(\.signature))
+    let (reduced, plain) = exploreBothWays(p)
     #expect(reduced.statistics.statesStored * 6 <= plain.statistics.statesStored,
             "reduced \(reduced.statistics.statesStored) of \(plain.statistics.statesStored)")
   }
