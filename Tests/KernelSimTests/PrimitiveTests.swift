@@ -93,6 +93,16 @@ import Testing
     #expect(soloRun(p).bug?.kind == .unlockNotHeld)
   }
 
+  /// A task that exits inside rcu_read_lock() is reported at its exit (lockdep's "lock held
+  /// when returning to user space"); unreported, it stayed a blocked reader and stalled every
+  /// later grace period.
+  @Test func taskExitingInsideAReadSideSectionIsABug() {
+    guard let p = program("cpus 1; void enter(void) { rcu_read_lock(); } task t on cpu0 { enter(); } expect bug;") else { return }
+    let bug = soloRun(p).bug
+    #expect(bug?.kind == .unbalancedState)
+    #expect(bug?.message.contains("inside rcu_read_lock() (nesting 1)") == true, "\(bug?.message ?? "no bug")")
+  }
+
   @Test func taskExitingWithALockHeldIsABug() {
     guard let p = program("cpus 1; spinlock_t a; void l(void) { spin_lock(&a); } task t on cpu0 { l(); } expect bug;") else { return }
     #expect(soloRun(p).bug?.kind == .exitHoldingLock)

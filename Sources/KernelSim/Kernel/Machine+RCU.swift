@@ -97,7 +97,10 @@ extension Machine {
   /// Tasks preempted or asleep inside `rcu_read_lock()`: they block every grace period.
   func rcuBlockedReaders(_ s: MachineState) -> [Int] {
     s.tasks.indices.filter { t in
-      if case .running = s.tasks[t].status { return false }
+      switch s.tasks[t].status {
+      case .running, .done: return false
+      default: break
+      }
       return s.tasks[t].context.rcuDepth > 0
     }
   }

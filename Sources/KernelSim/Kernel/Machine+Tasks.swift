@@ -36,7 +36,9 @@ extension Machine {
     }
   }
 
-  /// A context leaving must hold no lock and have restored irq/bh/preempt state.
+  /// A context leaving must hold no lock and have restored irq/bh/preempt state and left every
+  /// RCU read-side section (lockdep reports a task exiting under `rcu_read_lock()`; a task that
+  /// did would stall every later grace period as a blocked reader).
   func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: String, irqsOffExpected: Bool = false) -> Bug? {
     let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
     if !held.isEmpty {
@@ -48,6 +50,7 @@ extension Machine {
     if c.irqsOff != irqsOffExpected { problems.append(irqsOffExpected ? "interrupts enabled" : "interrupts disabled") }
     if c.preempt != 0 { problems.append("preempt count \(c.preempt)") }
     if c.bh != 0 { problems.append("bh disabled (count \(c.bh))") }
+    if c.rcuDepth != 0 { problems.append("inside rcu_read_lock() (nesting \(c.rcuDepth))") }
     if !problems.isEmpty {
       return bug(.unbalancedState, "\(what) with \(problems.joined(separator: ", "))", s, ref, cpu: cpu, at: nil)
     }

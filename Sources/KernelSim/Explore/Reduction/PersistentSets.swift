@@ -8,17 +8,20 @@
 /// sequence of choices made outside T from this state, none is dependent with a choice of T
 /// that is enabled now, and none enables a choice of T that is disabled now. We guarantee it by:
 ///
-/// 1. Independence through footprints. The step each T-CPU would take now touches `Footprint`
-///    (exact, from the concrete state). Everything that can run outside T before it (the code
-///    of every context on other CPUs from where each of its frames is, the handlers of their interrupt sources
-///    with firings left, softirq actions and the irq_work handler, and every task that may be
-///    picked there) is summarised by static footprints (over-approximations). Two steps with
-///    disjoint footprints commute and neither enables nor disables the other: machine state is
-///    partitioned into per-CPU parts (context stacks, irq/bh/preempt state, softirq-pending
-///    mask, IPI flag, RCU callback queue: only that CPU's own steps touch them, since
-///    `raise_softirq`, `call_rcu` and `irq_work` act on the running CPU), locks, global slots,
-///    lists, and scheduler/RCU bookkeeping; a step's effect and enabledness depend only on the
-///    parts in its footprint. A CPU whose outside future conflicts is pulled into T.
+/// 1. Independence through footprints. The step each T-CPU would take now touches
+///    `Footprint` (exact, from the concrete state). Everything that can run outside T
+///    before it (the code of every context on other CPUs from where each of its frames is,
+///    the handlers of their interrupt sources with firings left, softirq actions and the
+///    irq_work handler, and every task that may be picked there) is summarised by static
+///    footprints (over-approximations). Two steps with disjoint footprints commute and
+///    neither enables nor disables the other: machine state is partitioned into per-CPU
+///    parts (context stacks, irq/bh/preempt state and RCU read-side nesting,
+///    softirq-pending mask, IPI flag, RCU callback queue: only that CPU's own steps touch
+///    them, since `raise_softirq`, `call_rcu` and `irq_work` act on the running CPU; a
+///    task's nesting is read by grace periods only once it is off its CPU, and only steps
+///    with scheduler effects take it off), locks, global slots, lists, and scheduler/RCU
+///    bookkeeping; a step's effect and enabledness depend only on the parts in its
+///    footprint. A CPU whose outside future conflicts is pulled into T.
 /// 2. Interrupt arrivals on a T-CPU touch only that CPU's part (and its source's firing count,
 ///    which only that source's arrivals change); whether one can arrive depends only on that
 ///    CPU's irq state, which only its own steps change. So they are independent of every step
@@ -30,13 +33,14 @@
 ///    could make `preempt` enabled, and preemptions share one budget: unusable. An idle T-CPU
 ///    with a task that could be woken onto it, or a free task another CPU could also pick:
 ///    unusable (an outside wakeup enables a pick; two picks of one task conflict).
-/// 5. Steps that cannot be bounded (scheduler and RCU operations, sleeping locks, `msleep`, a
-///    context with no frame left) make their CPU unusable as part of T. A step whose fused
-///    tail may return from a task's last frame finishes the task: its footprint includes
-///    scheduler state (`FrameExits`). Any other step that runs further than its instruction (a
-///    softirq ending onto a finished task, a grace period ending) is caught after the fact: the
-///    explorer checks that every kept step changed nothing outside its footprint
-///    (`stayedWithin`) and expands the state in full if one did.
+/// 5. Steps that cannot be bounded (scheduler operations, RCU operations but the read
+///    side's, sleeping locks, `msleep`, a context with no frame left) make their CPU
+///    unusable as part of T. A step whose fused tail may return from a task's last frame
+///    finishes the task: its footprint includes scheduler state (`FrameExits`). Any other
+///    step that runs further than its instruction (a softirq ending onto a finished task, a
+///    grace period ending) is caught after the fact: the explorer checks that every kept
+///    step changed nothing outside its footprint (`stayedWithin`) and expands the state in
+///    full if one did.
 ///
 /// The explorer adds the two provisos. Visibility, trying the sets smallest first: a set is
 /// kept only if none of its successors is a new deadlock, a deadlocked state or a bug

@@ -3,7 +3,8 @@
 /// the check, after the step, that it stayed inside that footprint.
 extension Machine {
   /// What `cpu`'s `run` step touches, or nil when it cannot be bounded (a context finishing,
-  /// scheduler and RCU operations, sleeping locks: they touch other tasks' state).
+  /// scheduler operations, RCU operations other than the read side, sleeping locks: they touch
+  /// other tasks' state).
   func runFootprint(_ s: MachineState, cpu: Int) -> Footprint? {
     guard let top = s.top(of: cpu) else { return nil }
     let ctx = s[top]
