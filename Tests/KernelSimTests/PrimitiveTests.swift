@@ -103,28 +103,6 @@ import Testing
     #expect(bug?.message.contains("inside rcu_read_lock() (nesting 1)") == true, "\(bug?.message ?? "no bug")")
   }
 
-  /// Sleeping inside rcu_read_lock(): might_sleep() reports it (__might_resched counts the
-  /// RCU nesting: "RCU nest depth: 1, expected: 0"), and a bare schedule() does too
-  /// (rcu_note_context_switch(): "Voluntary context switch within RCU read-side critical
-  /// section!").
-  @Test func sleepingInsideAReadSideSectionIsABug() {
-    guard let viaMsleep = programWithPrelude("""
-      cpus 1;
-      task t on cpu0 { rcu_read_lock(); msleep(1); rcu_read_unlock(); }
-      expect bug;
-      """), let viaSchedule = programWithPrelude("""
-      cpus 1;
-      task t on cpu0 { rcu_read_lock(); __set_current_state(2); schedule(); rcu_read_unlock(); }
-      expect bug;
-      """) else { return }
-    let a = soloRun(viaMsleep).bug
-    #expect(a?.kind == .sleepInAtomic)
-    #expect(a?.message.contains("RCU nest depth 1") == true, "\(a?.message ?? "no bug")")
-    let b = soloRun(viaSchedule).bug
-    #expect(b?.kind == .sleepInAtomic)
-    #expect(b?.message.contains("within RCU read-side critical section") == true, "\(b?.message ?? "no bug")")
-  }
-
   @Test func taskExitingWithALockHeldIsABug() {
     guard let p = program("cpus 1; spinlock_t a; void l(void) { spin_lock(&a); } task t on cpu0 { l(); } expect bug;") else { return }
     #expect(soloRun(p).bug?.kind == .exitHoldingLock)

@@ -87,13 +87,6 @@ extension Machine {
       return .bug(bug(.sleepInAtomic, "schedule() called from interrupt context", s, ref, cpu: cpu, at: loc))
     }
     let c = s[ref]
-    // rcu_note_context_switch(): WARN_ONCE(!preempt && rcu_preempt_depth() > 0) in
-    // kernel/rcu/tree_plugin.h. Being preempted inside a section is fine (PREEMPT_RCU makes
-    // the task a blocked reader); going to sleep in one is not.
-    if c.rcuDepth > 0 {
-      return .bug(bug(.sleepInAtomic, "voluntary context switch within RCU read-side critical section (rcu_read_lock() nesting \(c.rcuDepth))",
-                      s, ref, cpu: cpu, at: loc))
-    }
     var problems: [String] = []
     if c.preempt > 0 { problems.append("preempt count \(c.preempt)") }
     if c.bh > 0 { problems.append("bh disabled") }

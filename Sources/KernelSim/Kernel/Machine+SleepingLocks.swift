@@ -182,8 +182,7 @@ extension Machine {
     }
   }
 
-  /// `might_sleep()`: "BUG: sleeping function called from invalid context" in atomic context
-  /// or inside `rcu_read_lock()`.
+  /// `might_sleep()`: "BUG: sleeping function called from invalid context" in atomic context.
   func mightSleep(_ s: MachineState, _ ref: ContextRef, cpu: Int, at loc: SourceLocation) -> Bug? {
     let c = s[ref]
     var why: [String] = []
@@ -195,9 +194,6 @@ extension Machine {
       why.append("preempt count \(c.preempt)" + (held.isEmpty ? "" : " (holding \(held.joined(separator: ", ")))"))
     }
     if c.bh > 0 { why.append("bh disabled") }
-    // __might_resched() (kernel/sched/core.c) counts the PREEMPT_RCU nesting too: "RCU nest
-    // depth: 1, expected: 0".
-    if c.rcuDepth > 0 { why.append("RCU nest depth \(c.rcuDepth)") }
     guard !why.isEmpty else { return nil }
     return bug(.sleepInAtomic, "BUG: sleeping function called from invalid context: \(why.joined(separator: ", "))", s, ref, cpu: cpu, at: loc)
   }
