@@ -37,8 +37,11 @@ extension Machine {
   }
 
   /// A context leaving must hold no lock and have restored irq/bh/preempt state and left every
-  /// RCU read-side section (lockdep reports a task exiting under `rcu_read_lock()`; a task that
-  /// did would stall every later grace period as a blocked reader).
+  /// RCU read-side section. For the last: do_exit() (kernel/exit.c) runs exit_rcu(), which
+  /// quietly ends a PREEMPT_RCU section the task left open, and with lockdep
+  /// debug_check_no_locks_held() reports it ("still has locks held": rcu_read_lock() acquires
+  /// rcu_lock_map). ksim reports it as lockdep does; it has no exit_rcu(), so an exited task
+  /// left inside a section would otherwise block grace periods forever.
   func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: String, irqsOffExpected: Bool = false) -> Bug? {
     let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
     if !held.isEmpty {
