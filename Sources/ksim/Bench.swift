@@ -22,7 +22,7 @@ extension Ksim {
       let (programs, failed) = loadScenarios(files)
       let width = max(8, programs.map { $0.name.count }.max() ?? 0)
       print("scenario".padding(toLength: width, withPad: " ", startingAt: 0)
-            + "  verdict      states      transitions  states/s    peak MiB  bytes/state  (encoded)  reduction (states without)")
+            + "  verdict      states      transitions  states/s    peak MiB  bytes/state  (stored)  (encoded)  reduction (states without)")
       var rows: [[String: Any]] = []
       var disagreements = 0
       for p in programs {
@@ -41,23 +41,25 @@ extension Ksim {
         let agree = v.outcome == vRef.outcome && Set(r.findings.map(\.signature)) == Set(reference.findings.map(\.signature))
         let reductionText = String(format: "%.2fx (%d)", ratio, reference.statistics.statesStored)
           + (agree ? "" : "  FINDINGS DIFFER from --no-reduction")
-        // "-": the run fit, wholly or partly, in memory an earlier scenario of this process had
-        // freed. Every stored state keeps at least its encoding, so a growth below that is not
-        // a measurement (the small spin rings showed 1-55 bytes per state).
+        // Growth of resident memory per state, and what the search keeps per state by its own
+        // count (`storedBytes`). "-": the run fit, wholly or partly, in memory an earlier
+        // scenario of this process had freed; a growth below what is kept is not a measurement
+        // (the small spin rings showed 1-55 bytes per state).
         let encoded = s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0
-        let measured = bytesPerState > 0 && bytesPerState >= encoded
+        let stored = s.storedBytesPerState
+        let measured = bytesPerState > 0 && bytesPerState >= stored
         let growth = measured ? "\(bytesPerState)" : "-"
         let name = p.name.padding(toLength: width, withPad: " ", startingAt: 0)
         let verdict = v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
         let counts = String(format: "%10d  %13d  %10.0f  %8d", s.statesStored, s.transitions, s.statesPerSecond, s.peakMemory >> 20)
-        let memory = String(repeating: " ", count: max(0, 11 - growth.count)) + growth + String(format: "  %9d", encoded)
+        let memory = String(repeating: " ", count: max(0, 11 - growth.count)) + growth + String(format: "  %8d  %9d", stored, encoded)
         print(name + "  " + verdict + counts + "  " + memory + "  " + reductionText)
         if !agree { disagreements += 1 }
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
           "transitions": s.transitions, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
           "peakMemoryBytes": s.peakMemory, "bytesPerState": measured ? bytesPerState as Any : NSNull(),
-          "encodedBytesPerState": s.statesStored > 0 ? s.encodedBytes / s.statesStored : 0, "complete": s.complete,
+          "storedBytesPerState": stored, "encodedBytesPerState": encoded, "complete": s.complete,
           "reductionRatio": ratio, "statesWithoutReduction": reference.statistics.statesStored,
           "secondsWithoutReduction": reference.statistics.seconds, "verdictWithoutReduction": vRef.outcome.rawValue,
           "findingsAgree": agree,

@@ -12,10 +12,10 @@ import Testing
     for (a, b): (Int32, Int32) in [(0, 1), (1, 2), (2, 1), (2, 3), (3, 0), (4, 4), (5, 6), (6, 5)] {
       g.addEdge(from: a, to: b)
     }
-    #expect(g.statesToExpand(stateCount: 7) == [2, 3, 4])
+    #expect(g.statesToExpand() == [2, 3, 4])
     // Once those are expanded in full, no cycle of reduced states is left.
     for id: Int32 in [2, 3, 4] { g.setReduced(id, false) }
-    #expect(g.statesToExpand(stateCount: 7).isEmpty)
+    #expect(g.statesToExpand().isEmpty)
   }
 
   /// Checks look for cycles through new edges only; a cycle closed by a new edge through an
@@ -24,13 +24,13 @@ import Testing
     var g = ReducedCycles()
     g.setReduced(0, true)
     g.addEdge(from: 0, to: 1)  // 1 is not expanded yet
-    #expect(g.statesToExpand(stateCount: 2).isEmpty)
-    #expect(g.statesToExpand(stateCount: 2).isEmpty)
+    #expect(g.statesToExpand().isEmpty)
+    #expect(g.statesToExpand().isEmpty)
     g.setReduced(1, true)
     g.addEdge(from: 1, to: 0)
-    #expect(g.statesToExpand(stateCount: 2) == [1])
+    #expect(g.statesToExpand() == [1])
     g.setReduced(1, false)
-    #expect(g.statesToExpand(stateCount: 2).isEmpty)
+    #expect(g.statesToExpand().isEmpty)
   }
 
   /// An acyclic graph whose edges go back in id order (a state reached along a longer path was
@@ -39,7 +39,7 @@ import Testing
     var g = ReducedCycles()
     for id: Int32 in 0..<4 { g.setReduced(id, true) }
     for (a, b): (Int32, Int32) in [(0, 1), (0, 2), (2, 3), (3, 1)] { g.addEdge(from: a, to: b) }
-    #expect(g.statesToExpand(stateCount: 4).isEmpty)
+    #expect(g.statesToExpand().isEmpty)
   }
 
   /// The ignoring problem: cpu0 loops forever on a lock only it takes, so a persistent set of

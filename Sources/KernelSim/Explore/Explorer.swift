@@ -29,18 +29,19 @@ public struct Explorer {
     var findings: [Finding] = []
     var signatures = Set<String>()
     let initial = machine.initialState()
-    var visited = VisitedSet(baseline: initial)
     // Per stored state, how it was reached: its parent's id and the choice taken there
-    // (packed into one word: `Choice` itself takes 24 bytes in an array).
-    var parent: [Int32] = []
-    var via: [UInt64] = []
+    // (packed into 32 bits: `Choice` itself takes 24 bytes in an array).
+    var parent = ChunkedArray<Int32>()
+    var via = ChunkedArray<UInt32>()
     // The frontier holds ids, with their depths (only the frontier needs one); a state is
-    // decoded from its stored encoding when expanded, unless it is still held in `held` (see
-    // `Explorer.heldStates`).
+    // decoded from its stored encoding when expanded, unless it is still held as a value (see
+    // `Explorer.heldStates`): those are in `held`, in queue order, and marked in `isHeld`
+    // (an optional state per queue entry took 80 bytes each).
     var queue: [Int32] = []
     var queueDepth: [Int32] = []
-    var held: [MachineState?] = []
-    var heldCount = 0
+    var isHeld: [Bool] = []
+    var held: [MachineState] = []
+    var heldHead = 0
     var head = 0
     var lastProgress = start
 
@@ -54,12 +55,13 @@ public struct Explorer {
     }
 
     let live = options.deadLocals ? LocalLiveness(program: program) : nil
-    _ = visited.insert(StateKey(initial, baseline: initial, live: live))
+    var visited = VisitedSet(baseline: initial, live: live)
+    _ = visited.insert(visited.key(initial))
     parent.append(-1)
     via.append(Choice.run(cpu: 0, branch: 0).packed)
     queue.append(0)
     queueDepth.append(0)
-    held.append(nil)
+    isHeld.append(false)
     // Built even without reduction: binding an optional one (`if let`) copied the whole
     // struct, with the program inside it, on every expanded state.
     let reducer = PersistentSets(machine: machine)
@@ -70,12 +72,12 @@ public struct Explorer {
     // Deadlocked states stored so far: they are not expanded, so a kept step leading to one
     // would end that path of the reduced graph with the postponed CPUs never run.
     var deadlocked = Set<Int32>()
-    func successor(_ state: MachineState, _ choice: Choice) -> Successor {
+    func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
       if bug != nil { return Successor(choice: choice, state: next, bug: bug, isBug: true, key: nil, seen: nil, cycle: nil) }
-      let key = StateKey(next, baseline: initial, live: live)
+      let key = visited.key(next, from: (state, parts))
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
       return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))
@@ -85,13 +87,13 @@ public struct Explorer {
     // their new successors are then searched like any others.
     func expandCyclesInFull() -> Bool {
       guard options.reduction && stats.complete else { return false }
-      let full = cycles.statesToExpand(stateCount: visited.count)
+      let full = cycles.statesToExpand()
       stats.provisoExpansions += full.count
       for x in full {
         expandInFull.insert(x)
         queue.append(x)
         queueDepth.append(Int32(witness(x).count))
-        held.append(nil)
+        isHeld.append(false)
       }
       return !full.isEmpty
     }
@@ -100,9 +102,10 @@ public struct Explorer {
       let id = queue[head]
       let depth = queueDepth[head]
       let state: MachineState
-      if let h = held[head].take() {
-        heldCount -= 1
-        state = h
+      if isHeld[head] {
+        state = held[heldHead]
+        held[heldHead] = initial
+        heldHead += 1
       } else {
         state = visited.state(id)
       }
@@ -127,7 +130,8 @@ public struct Explorer {
         }
       }
       if head > 4096 && head * 2 > queue.count {
-        queue.removeFirst(head); queueDepth.removeFirst(head); held.removeFirst(head); head = 0
+        queue.removeFirst(head); queueDepth.removeFirst(head); isHeld.removeFirst(head); head = 0
+        held.removeFirst(heldHead); heldHead = 0
       }
       let choices = machine.enabledChoices(state)
       if choices.isEmpty {
@@ -146,8 +150,9 @@ public struct Explorer {
       // Successors stay in `computed` and are read in place or moved out (`take()`): copying
       // one retained every array of its state.
       var computed = [Successor?](repeating: nil, count: choices.count)
+      let parts = visited.parts(id)
       func compute(_ i: Int) {
-        if computed[i] == nil { computed[i] = successor(state, choices[i]) }
+        if computed[i] == nil { computed[i] = successor(state, parts, choices[i]) }
       }
       var expanded: [Int]? = nil
       if options.reduction && (expandInFull.isEmpty || expandInFull.remove(id) == nil) {
@@ -235,26 +240,27 @@ public struct Explorer {
         if expanded != nil { cycles.addEdge(from: id, to: nid) }
         queue.append(nid)
         queueDepth.append(depth + 1)
-        if heldCount < Explorer.heldStates {
-          held.append(succ.state)
-          heldCount += 1
-        } else {
-          held.append(nil)
-        }
+        let hold = held.count - heldHead < Explorer.heldStates
+        if hold { held.append(succ.state) }
+        isHeld.append(hold)
       }
     }
     stats.statesStored = visited.count
     stats.encodedBytes = visited.encodedBytes
+    stats.storedBytes = visited.storedBytes + parent.storedBytes + via.storedBytes + cycles.storedBytes
     stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     stats.peakMemory = MemoryUsage.peak
     return ExplorationResult(program: program, options: options, findings: findings, statistics: stats)
   }
 
   /// Frontier states kept as values instead of decoded again when their turn comes: a new
-  /// state is already built when it is stored, and the breadth-first frontier is a small slice
-  /// of the stored states (its width, not the interleavings). Bounded, so memory still grows
-  /// with stored states; beyond the bound, states are decoded from the visited set.
-  static let heldStates = 1 << 16
+  /// state is already built when it is stored. Bounded, so memory still grows with stored
+  /// states; beyond the bound, states are decoded from the visited set. A held state keeps
+  /// 1-2 KB of its own (the arrays its step copied), so at 65,536 they were most of the
+  /// resident memory of runs under a million states (rcu_ring_5_fixed grew 204 bytes per state
+  /// against 49 stored); decoding, with its caches of decoded parts (`VisitedSet.state`),
+  /// costs about 1,800 instructions, against some 50,000 to expand a state.
+  static let heldStates = 1 << 12
 
   /// One expanded choice: the state it leads to, and what the provisos and the search need
   /// to know about it (computed once).

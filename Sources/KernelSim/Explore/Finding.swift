@@ -43,11 +43,18 @@ public struct ExploreStatistics: Sendable {
   /// Resident memory when the run started (the program, the runtime, earlier runs' leftovers):
   /// what the run itself used is `peakMemory - baselineMemory`.
   public var baselineMemory = 0
-  /// Total bytes of the stored states' encodings.
+  /// Total bytes of the stored states' encodings: their vectors of part ids and the distinct
+  /// parts (`VisitedSet`).
   public var encodedBytes = 0
+  /// Bytes the search keeps for its stored states: the visited set (encodings, offsets, hash
+  /// tables at their size) and each state's parent and choice, and the cycle proviso's edges.
+  /// Arrays are counted at their length: capacity beyond it is never written, so never resident.
+  public var storedBytes = 0
 
   /// Memory the run grew by, per stored state (bytes).
   public var bytesPerState: Int { statesStored > 0 ? max(0, peakMemory - baselineMemory) / statesStored : 0 }
+  /// `storedBytes` per stored state.
+  public var storedBytesPerState: Int { statesStored > 0 ? storedBytes / statesStored : 0 }
 
   public init() {}
 

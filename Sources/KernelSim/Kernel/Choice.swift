@@ -68,13 +68,14 @@ public struct EventLog: Sendable {
 }
 
 extension Choice {
-  /// The choice in one word, for the explorer's per-state record of how each state was
-  /// reached (an enum with two `Int` payloads takes 24 bytes in an array): the case in the top
-  /// 8 bits, then two 28-bit fields. CPU, branch, task and source indices are far below 2^28.
-  var packed: UInt64 {
-    func pack(_ kind: UInt64, _ a: Int, _ b: Int = 0) -> UInt64 {
-      precondition(a >= 0 && a < 1 << 28 && b >= 0 && b < 1 << 28, "choice index out of range")
-      return kind << 56 | UInt64(a) << 28 | UInt64(b)
+  /// The choice in 32 bits, for the explorer's per-state record of how each state was reached
+  /// (an enum with two `Int` payloads takes 24 bytes in an array): the case in the top 3 bits,
+  /// then a 14-bit field (CPU or source) and a 15-bit one (branch or task). Scenarios have far
+  /// fewer CPUs, sources, tasks and `either` arms; the checker and `Machine` keep them so.
+  var packed: UInt32 {
+    func pack(_ kind: UInt32, _ a: Int, _ b: Int = 0) -> UInt32 {
+      precondition(a >= 0 && a < 1 << 14 && b >= 0 && b < 1 << 15, "choice index out of range")
+      return kind << 29 | UInt32(a) << 15 | UInt32(b)
     }
     switch self {
     case .run(let cpu, let branch): return pack(0, cpu, branch)
@@ -85,9 +86,9 @@ extension Choice {
     }
   }
 
-  init(packed p: UInt64) {
-    let a = Int((p >> 28) & 0xFFF_FFFF), b = Int(p & 0xFFF_FFFF)
-    switch p >> 56 {
+  init(packed p: UInt32) {
+    let a = Int((p >> 15) & 0x3FFF), b = Int(p & 0x7FFF)
+    switch p >> 29 {
     case 0: self = .run(cpu: a, branch: b)
     case 1: self = .irq(source: a)
     case 2: self = .pick(cpu: a, task: b)

@@ -1,8 +1,9 @@
-/// The compact, canonical encoding of a machine state: what the explorer stores.
+/// A compact, canonical encoding of a machine state, and its hash: either the flat encoding
+/// (`StateKey(state)`), or the vector of part ids the visited set stores (`VisitedSet.key`).
 ///
 /// Every field is written as a zigzag LEB128 varint, with lengths where they vary, so most
 /// fields take one byte and two states are equal exactly when their encodings are. The explorer
-/// keeps only these bytes (not the nested state value) and decodes a state when it expands it,
+/// keeps only encodings (not the nested state value) and decodes a state when it expands it,
 /// so memory grows with stored states, not with their in-memory representation. Hashing the
 /// nested value with SipHash took ~45% of the time before this existed.
 public struct StateKey: Hashable, Sendable {
@@ -20,21 +21,7 @@ public struct StateKey: Hashable, Sendable {
 
   public init(bytes: [UInt8]) {
     self.bytes = bytes
-    // 64-bit multiply-xorshift over 8-byte words (wyhash-style mixing; not cryptographic).
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-    bytes.withUnsafeBytes { raw in
-      var i = 0
-      while i + 8 <= raw.count {
-        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 31
-        i += 8
-      }
-      var tail: UInt64 = 0
-      while i < raw.count { tail = tail << 8 | UInt64(raw[i]); i += 1 }
-      h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
-    }
-    h = (h ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
-    fingerprint = h ^ (h >> 32)
+    fingerprint = bytes.withUnsafeBytes { ByteStringTable.hash($0) }
   }
 
   public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
@@ -83,6 +70,14 @@ struct ByteWriter: ~Copyable {
   }
 
   var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+  /// Calls `body` with the bytes written since offset `from` (valid only inside `body`).
+  @inline(__always) func withBytes<R>(from: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    body(UnsafeRawBufferPointer(start: base + from, count: count - from))
+  }
+
+  /// Forgets everything written after offset `count` (a scratch buffer's reuse).
+  @inline(__always) mutating func truncate(to count: Int) { self.count = count }
 }
 
 struct ByteReader {
@@ -106,30 +101,50 @@ extension MachineState {
   /// Tasks, locks, globals and lists are written sparsely (most are unchanged from the
   /// baseline, free or empty in any state: the prelude's idle kworkers, runqueue and pool
   /// locks): a count, then index gaps and contents of the ones that are not.
+  ///
+  /// The parts (each CPU, each task that differs from the baseline, the rest) have encoders of
+  /// their own: the visited set stores each part once in a table and a state as the ids of its
+  /// parts (`VisitedSet`); this flat form is their concatenation with the ids replaced by the
+  /// parts themselves.
   func encode(into w: inout ByteWriter, baseline base: MachineState?, live: LocalLiveness? = nil) {
-    let baseline = base?.globals ?? []
-    let baseTasks = base?.tasks ?? []
     w.put(cpus.count)
-    for c in cpus {
-      w.put(Int(c.current)); w.put(Int(c.softirqPending)); w.put(c.ipiPending ? 1 : 0)
-      w.put(c.stack.count)
-      for ctx in c.stack { ctx.encode(into: &w, live: live) }
-      w.put(c.rcuCallbacks.count)
-      for cb in c.rcuCallbacks { w.put(Int(cb.head)); w.put(Int(cb.gp)) }
-    }
+    for c in cpus { c.encode(into: &w, live: live) }
     w.put(tasks.count)
+    forEachChangedTask(baseline: base) { task, gap in
+      w.put(gap)
+      task.pointee.encodeFields(into: &w, live: live)
+    }
+    w.put(0)
+    encodeRest(into: &w, baseline: base)
+  }
+
+  /// Calls `body(task, gap)` for each task that differs from the baseline's (every task
+  /// without one), in order; `gap` is the distance in index from the previous one (the
+  /// first: from -1).
+  @inline(__always) func forEachChangedTask(baseline base: MachineState?, _ body: (UnsafePointer<TaskState>, Int) -> Void) {
+    let baseTasks = base?.tasks ?? []
     var last = -1
-    // Through buffer pointers: subscripting the arrays copied each TaskState out (a retain
-    // and release per array inside it), twice per task per state.
+    // Through buffer pointers: subscripting the arrays copied each TaskState out (a retain and
+    // release per array inside it), twice per task per state.
     tasks.withUnsafeBufferPointer { taskBuffer in
       baseTasks.withUnsafeBufferPointer { baseBuffer in
         for i in taskBuffer.indices where i >= baseBuffer.count || !TaskState.same(taskBuffer.baseAddress! + i, baseBuffer.baseAddress! + i) {
-          w.put(i - last); last = i
-          taskBuffer[i].encodeFields(into: &w, live: live)
+          body(taskBuffer.baseAddress! + i, i - last); last = i
         }
       }
     }
-    w.put(0)
+  }
+
+  /// The parts `encodeRest` writes are equal to `other`'s.
+  func sameRest(as other: MachineState) -> Bool {
+    locks == other.locks && lockQueues == other.lockQueues && globals == other.globals && firesLeft == other.firesLeft
+      && lists == other.lists && rcu == other.rcu && preemptionsLeft == other.preemptionsLeft
+  }
+
+  /// Everything but the CPUs and tasks: locks, globals, interrupt firings left, lists, the
+  /// RCU grace-period machine and the preemption budget.
+  func encodeRest(into w: inout ByteWriter, baseline base: MachineState?) {
+    let baseline = base?.globals ?? []
     // Index-based, field by field: copying each LockState (three arrays) to compare it with
     // an idle one cost a retain and a release per array per lock per state.
     func busy(_ i: Int) -> Bool {
@@ -139,7 +154,7 @@ extension MachineState {
     // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
     // value, then a 0 (gaps are at least 1), so each is written in one pass.
     w.put(locks.count)
-    last = -1
+    var last = -1
     for i in locks.indices where busy(i) {
       w.put(i - last); last = i
       w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
@@ -169,39 +184,27 @@ extension MachineState {
   /// made once by the caller; without it one is built.
   init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil,
        idleQueues: [LockQueues]? = nil) {
-    let baseline = base?.globals ?? []
-    cpus = (0..<r.get()).map { _ in
-      var c = CPUState()
-      c.current = Int32(r.get()); c.softirqPending = UInt32(r.get()); c.ipiPending = r.get() != 0
-      c.stack = (0..<r.get()).map { _ in Context(decoding: &r) }
-      c.rcuCallbacks = (0..<r.get()).map { _ in RCUCallback(head: Int32(r.get()), gp: Int16(r.get())) }
-      return c
-    }
+    let cpus = (0..<r.get()).map { _ in CPUState(decoding: &r) }
     let taskCount = r.get()
     // Unwritten tasks are the baseline's; without one every task is written, in order.
-    tasks = base?.tasks.count == taskCount ? base!.tasks : []
+    var tasks = base?.tasks.count == taskCount ? base!.tasks : []
     var at = -1
     while true {
       let gap = r.get()
       if gap == 0 { break }
       at += gap
-      let status: TaskStatus
-      switch r.get() {
-      case 1: status = .ready(cpu: r.get())
-      case 2: status = .running(cpu: r.get())
-      case 3: status = .sleeping
-      default: status = .done
-      }
-      let mask = r.get()
-      let state = mask & 1 != 0 ? Int32(r.get()) : 0
-      let cpu = mask & 4 != 0 ? Int8(r.get()) : 0
-      let waitGP = mask & 8 != 0 ? Int16(r.get()) : -1
-      let waitLock = mask & 16 != 0 ? Int32(r.get()) : -1
-      let waitFor = mask & 32 != 0 ? Int32(r.get()) : -1
-      var t = TaskState(status: status, context: Context(decoding: &r, kind: .task(at)))
-      t.state = state; t.onRQ = mask & 2 == 0; t.cpu = cpu; t.waitGP = waitGP; t.waitLock = waitLock; t.waitFor = waitFor
+      let t = TaskState(decoding: &r, index: at)
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
+    self.init(decodingRest: &r, cpus: cpus, tasks: tasks, baseline: base, idleLocks: idleLocks, idleQueues: idleQueues)
+  }
+
+  /// The state with these CPUs and tasks and the rest read from `r` (`encodeRest`).
+  init(decodingRest r: inout ByteReader, cpus: [CPUState], tasks: [TaskState], baseline base: MachineState?,
+       idleLocks: [LockState]? = nil, idleQueues: [LockQueues]? = nil) {
+    self.cpus = cpus
+    self.tasks = tasks
+    let baseline = base?.globals ?? []
     // Unwritten locks are idle: start from a shared array of idle locks (the caller's, made
     // once per search) so a state holding no lock copies nothing.
     let lockCount = r.get()
@@ -215,7 +218,7 @@ extension MachineState {
     } else {
       lockQueues = Array(repeating: LockQueues(), count: lockCount)
     }
-    at = -1
+    var at = -1
     while true {
       let gap = r.get()
       if gap == 0 { break }
@@ -252,6 +255,33 @@ extension MachineState {
   }
 }
 
+extension CPUState {
+  /// `a.pointee == b.pointee`, in place (see `TaskState.same`); arrays that share storage
+  /// compare by identity.
+  @inline(__always) static func same(_ a: UnsafePointer<CPUState>, _ b: UnsafePointer<CPUState>) -> Bool {
+    a.pointee.current == b.pointee.current && a.pointee.softirqPending == b.pointee.softirqPending
+      && a.pointee.ipiPending == b.pointee.ipiPending && a.pointee.stack == b.pointee.stack
+      && a.pointee.rcuCallbacks == b.pointee.rcuCallbacks
+  }
+
+  /// The task's index, pending softirqs and IPI, the interrupt contexts stacked above the
+  /// task, and the queued RCU callbacks.
+  func encode(into w: inout ByteWriter, live: LocalLiveness?) {
+    w.put(Int(current)); w.put(Int(softirqPending)); w.put(ipiPending ? 1 : 0)
+    w.put(stack.count)
+    for ctx in stack { ctx.encode(into: &w, live: live) }
+    w.put(rcuCallbacks.count)
+    for cb in rcuCallbacks { w.put(Int(cb.head)); w.put(Int(cb.gp)) }
+  }
+
+  init(decoding r: inout ByteReader) {
+    self.init()
+    current = Int32(r.get()); softirqPending = UInt32(r.get()); ipiPending = r.get() != 0
+    stack = (0..<r.get()).map { _ in Context(decoding: &r) }
+    rcuCallbacks = (0..<r.get()).map { _ in RCUCallback(head: Int32(r.get()), gp: Int16(r.get())) }
+  }
+}
+
 extension TaskState {
   /// `a.pointee == b.pointee`, field by field in place: the synthesized `==`, called on the
   /// tasks of two states, copied both values out (a retain and a release of every array in
@@ -267,6 +297,25 @@ extension TaskState {
       && a.pointee.context.batch == b.pointee.context.batch && a.pointee.context.restarts == b.pointee.context.restarts
       && a.pointee.context.rcuDepth == b.pointee.context.rcuDepth && a.pointee.context.kind == b.pointee.context.kind
       && a.pointee.context.frames == b.pointee.context.frames
+  }
+
+  /// Task `index`, written by `encodeFields`.
+  init(decoding r: inout ByteReader, index: Int) {
+    let status: TaskStatus
+    switch r.get() {
+    case 1: status = .ready(cpu: r.get())
+    case 2: status = .running(cpu: r.get())
+    case 3: status = .sleeping
+    default: status = .done
+    }
+    let mask = r.get()
+    let state = mask & 1 != 0 ? Int32(r.get()) : 0
+    let cpu = mask & 4 != 0 ? Int8(r.get()) : 0
+    let waitGP = mask & 8 != 0 ? Int16(r.get()) : -1
+    let waitLock = mask & 16 != 0 ? Int32(r.get()) : -1
+    let waitFor = mask & 32 != 0 ? Int32(r.get()) : -1
+    self.init(status: status, context: Context(decoding: &r, kind: .task(index)))
+    self.state = state; onRQ = mask & 2 == 0; self.cpu = cpu; self.waitGP = waitGP; self.waitLock = waitLock; self.waitFor = waitFor
   }
 
   /// Status, then a mask of the fields at unusual values (see `Context.encode`) and those

@@ -36,6 +36,8 @@ struct ReducedCycles {
   private var checked = 0
 
   var edgeCount: Int { from.count }
+  /// Bytes kept: the edges and the per-state flags.
+  var storedBytes: Int { (from.count + to.count) * MemoryLayout<Int32>.stride + reduced.count }
 
   mutating func setReduced(_ id: Int32, _ value: Bool) {
     let i = Int(id)
@@ -54,8 +56,8 @@ struct ReducedCycles {
   func isReduced(_ id: Int32) -> Bool { Int(id) < reduced.count && reduced[Int(id)] }
 
   /// The states to expand in full so that no cycle is left among states expanded through a
-  /// subset, in increasing id order (empty when there is none). `stateCount` bounds the ids.
-  mutating func statesToExpand(stateCount n: Int) -> [Int32] {
+  /// subset, in increasing id order (empty when there is none).
+  mutating func statesToExpand() -> [Int32] {
     // Forget edges out of states expanded in full since they were recorded.
     var kept = 0, keptChecked = 0
     for e in from.indices where isReduced(from[e]) {
@@ -82,15 +84,29 @@ struct ReducedCycles {
     guard anyBack, !roots.isEmpty else { return [] }
     roots = Array(Set(roots)).sorted()
 
+    // The states on kept edges, numbered densely in id order (so comparing numbers compares
+    // ids): the arrays below are sized by them, not by every stored state (they were 20 bytes
+    // per stored state, a fifth of srcu_rq_lock_irq_work_fix's heap at its peak).
+    let nodes = Array(Set(keep.flatMap { [from[$0], to[$0]] })).sorted()
+    func dense(_ id: Int32) -> Int {
+      var lo = 0, hi = nodes.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if nodes[mid] < id { lo = mid + 1 } else { hi = mid }
+      }
+      return lo
+    }
+    let n = nodes.count
     // Adjacency of the kept edges (compressed rows).
     var start = Array(repeating: Int32(0), count: n + 1)
-    for e in keep { start[Int(from[e]) + 1] += 1 }
+    for e in keep { start[dense(from[e]) + 1] += 1 }
     for v in 0..<n { start[v + 1] += start[v] }
     var fill = start
     var adj = Array(repeating: Int32(0), count: keep.count)
     for e in keep {
-      adj[Int(fill[Int(from[e])])] = to[e]
-      fill[Int(from[e])] += 1
+      let v = dense(from[e])
+      adj[Int(fill[v])] = Int32(dense(to[e]))
+      fill[v] += 1
     }
 
     // Tarjan's algorithm, iterative (the graph may be deep).
@@ -104,8 +120,8 @@ struct ReducedCycles {
     var components: Int32 = 0
     var result: [Int32] = []
     // From the sources of the new edges only: every new cycle goes through one.
-    for r in roots where index[Int(r)] < 0 {
-      let root = Int(r)
+    for r in roots where index[dense(r)] < 0 {
+      let root = dense(r)
       index[root] = counter; low[root] = counter; counter += 1
       stack.append(Int32(root)); onStack[root] = true
       calls.append((Int32(root), start[root]))
@@ -139,7 +155,7 @@ struct ReducedCycles {
           let mi = Int(m)
           for k in Int(start[mi])..<Int(start[mi + 1]) {
             let w = adj[k]
-            if w <= m && component[Int(w)] == components { result.append(m); break }
+            if w <= m && component[Int(w)] == components { result.append(nodes[mi]); break }
           }
         }
         components += 1

@@ -1,0 +1,35 @@
+/// An append-only array kept in chunks of 65,536 elements, for the per-state records that grow
+/// with the search (string offsets, parents, choices).
+///
+/// A Swift array grows by allocating twice its capacity and copying: right after, half of a
+/// large array is unwritten, and once malloc hands out memory an earlier, smaller copy used,
+/// that slack is resident too. Measured on srcu_rq_lock_irq_work_fix, byte arenas and offset
+/// arrays at double capacity were half of the heap at its peak. Chunks are never copied, and
+/// only the last is partly empty.
+struct ChunkedArray<Element> {
+  static var shift: Int { 16 }
+  static var chunkSize: Int { 1 << shift }
+  private var chunks: [[Element]] = []
+  private(set) var count = 0
+
+  init() {}
+
+  @inline(__always) subscript(i: Int) -> Element {
+    get { chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
+    set { chunks[i >> Self.shift][i & (Self.chunkSize - 1)] = newValue }
+  }
+
+  mutating func append(_ x: Element) {
+    if count & (Self.chunkSize - 1) == 0 {
+      var chunk: [Element] = []
+      // The first chunk grows as a small array does, so that small searches stay small.
+      if count > 0 { chunk.reserveCapacity(Self.chunkSize) }
+      chunks.append(chunk)
+    }
+    chunks[chunks.count - 1].append(x)
+    count += 1
+  }
+
+  /// Bytes of the elements stored.
+  var storedBytes: Int { count * MemoryLayout<Element>.stride }
+}
