@@ -68,6 +68,12 @@ struct ByteStringTable {
     return Array(chunks[c][from..<to])
   }
 
+  /// Calls `body` with string `id`'s bytes (valid only inside `body`).
+  @inline(__always) func withBytes<R>(_ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    let (c, from, to) = span(id)
+    return chunks[c].withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[from..<to])) }
+  }
+
   /// The id `bytes` is stored under (`hash`: `ByteStringTable.hash(bytes)`), if it is.
   func id(of bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
     var slot = Int(truncatingIfNeeded: hash) & mask

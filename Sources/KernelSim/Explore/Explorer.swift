@@ -72,6 +72,10 @@ public struct Explorer {
     // Deadlocked states stored so far: they are not expanded, so a kept step leading to one
     // would end that path of the reduced graph with the postponed CPUs never run.
     var deadlocked = Set<Int32>()
+    // Per expanded state: the successor of each choice, computed at most once, and the part
+    // ids of the state (`VisitedSet.key(_:from:)`).
+    var computed: [Successor?] = []
+    var parts = VisitedSet.Parts()
     func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
@@ -149,8 +153,10 @@ public struct Explorer {
       // proviso, or of every choice. Each choice's successor is computed at most once.
       // Successors stay in `computed` and are read in place or moved out (`take()`): copying
       // one retained every array of its state.
-      var computed = [Successor?](repeating: nil, count: choices.count)
-      let parts = visited.parts(id)
+      // Reused from state to state (see `VisitedSet.parts(_:into:)`).
+      computed.removeAll(keepingCapacity: true)
+      computed.append(contentsOf: repeatElement(nil, count: choices.count))
+      visited.parts(id, into: &parts)
       func compute(_ i: Int) {
         if computed[i] == nil { computed[i] = successor(state, parts, choices[i]) }
       }

@@ -53,25 +53,39 @@ struct VisitedSet {
 
   /// A stored state's part ids: what its successors share with it (`key(_:from:)`).
   struct Parts {
-    var cpus: [Int32]
+    var cpus: [Int32] = []
     /// Per task index; -1: the task is as in the initial state (not written).
-    var tasks: [Int32]
-    var rest: Int32
+    var tasks: [Int32] = []
+    var rest: Int32 = -1
+  }
+
+  /// The part ids of the state stored under `id`, into `parts` (its arrays' storage is
+  /// reused: an array allocation costs some 600 instructions, most of it the runtime looking
+  /// up the storage type's metadata).
+  func parts(_ id: Int32, into parts: inout Parts) {
+    states.withBytes(Int(id)) { bytes in
+      var r = RawByteReader(bytes)
+      parts.cpus.removeAll(keepingCapacity: true)
+      for _ in 0..<r.get() { parts.cpus.append(Int32(r.get())) }
+      let taskCount = r.get()
+      parts.tasks.removeAll(keepingCapacity: true)
+      parts.tasks.append(contentsOf: repeatElement(-1, count: taskCount))
+      var at = -1
+      while true {
+        let gap = r.get()
+        if gap == 0 { break }
+        at += gap
+        parts.tasks[at] = Int32(r.get())
+      }
+      parts.rest = Int32(r.get())
+    }
   }
 
   /// The part ids of the state stored under `id`.
   func parts(_ id: Int32) -> Parts {
-    var r = ByteReader(bytes: states.bytes(Int(id)))
-    let cpus = (0..<r.get()).map { _ in Int32(r.get()) }
-    var tasks = [Int32](repeating: -1, count: r.get())
-    var at = -1
-    while true {
-      let gap = r.get()
-      if gap == 0 { break }
-      at += gap
-      tasks[at] = Int32(r.get())
-    }
-    return Parts(cpus: cpus, tasks: tasks, rest: Int32(r.get()))
+    var p = Parts()
+    parts(id, into: &p)
+    return p
   }
 
   /// The key `s` is stored or would be stored under: the vector of its parts' ids. Parts not

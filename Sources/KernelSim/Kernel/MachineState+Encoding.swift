@@ -97,6 +97,25 @@ struct ByteReader {
   }
 }
 
+/// `ByteReader` over bytes it does not own (valid while they are).
+struct RawByteReader {
+  let bytes: UnsafeRawBufferPointer
+  var i = 0
+  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+  @inline(__always) mutating func get() -> Int {
+    var z: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+      let b = bytes[i]
+      i += 1
+      z |= UInt64(b & 0x7F) << shift
+      if b < 0x80 { break }
+      shift += 7
+    }
+    return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+  }
+}
+
 extension MachineState {
   /// Tasks, locks, globals and lists are written sparsely (most are unchanged from the
   /// baseline, free or empty in any state: the prelude's idle kworkers, runqueue and pool
