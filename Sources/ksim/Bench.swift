@@ -24,6 +24,7 @@ extension Ksim {
       print("scenario".padding(toLength: width, withPad: " ", startingAt: 0)
             + "  verdict      states      transitions  states/s    peak MiB  bytes/state  (stored)  (encoded)  reduction (states without)")
       var rows: [[String: Any]] = []
+      var targetRows: [BenchTargets.Row] = []
       var disagreements = 0
       for p in programs {
         // The measured run first: the reference run's freed memory may stay resident.
@@ -55,6 +56,10 @@ extension Ksim {
         let memory = String(repeating: " ", count: max(0, 11 - growth.count)) + growth + String(format: "  %8d  %9d", stored, encoded)
         print(name + "  " + verdict + counts + "  " + memory + "  " + reductionText)
         if !agree { disagreements += 1 }
+        // Seeds are the scenarios at the top of Scenarios/, not in a family's folder.
+        let isSeed = (p.path as NSString).deletingLastPathComponent.split(separator: "/").last != "bench"
+        targetRows.append(BenchTargets.Row(scenario: p.name, isSeed: isSeed, seconds: s.seconds, statesPerSecond: s.statesPerSecond,
+                                         storedBytesPerState: stored, reductionRatio: ratio, findingsAgree: agree))
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
           "transitions": s.transitions, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
@@ -66,10 +71,16 @@ extension Ksim {
         ])
         if interruptFlag.isRaised { break }
       }
+      let checks = BenchTargets.check(targetRows)
+      if !checks.isEmpty {
+        print("targets (measured on this machine, release build):")
+        for c in checks { print("  " + c.line) }
+      }
       if let jsonOut {
         let dir = (jsonOut as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let data = try JSONSerialization.data(withJSONObject: ["results": rows], options: [.prettyPrinted, .sortedKeys])
+        let targets = checks.map { ["target": $0.target, "measured": $0.measured, "met": $0.met] as [String: Any] }
+        let data = try JSONSerialization.data(withJSONObject: ["results": rows, "targets": targets], options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: jsonOut))
         print("wrote \(jsonOut)")
       }

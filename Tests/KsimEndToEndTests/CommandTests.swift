@@ -68,9 +68,12 @@ import Testing
     let ring = try #require(lines.first { $0.hasPrefix("spin_ring_4_fixed") })
     #expect(ring.contains("no deadlock") && ring.contains("(4578)"), "\(ring)")
     #expect(!ring.contains("DIFFER"))
+    // The seed's time against its target (the N=4 ring has none).
+    #expect(lines.contains { $0.hasPrefix("  seed scenarios explored in under 1 s: 1 of 1; slowest klist_hardirq") })
     let data = try Data(contentsOf: URL(fileURLWithPath: json))
     let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let rows = try #require(object["results"] as? [[String: Any]])
+    #expect((object["targets"] as? [[String: Any]])?.first?["target"] as? String == "seed scenarios explored in under 1 s")
     #expect(rows.count == 2)
     let row = try #require(rows.first)
     for key in ["scenario", "verdict", "states", "transitions", "statesPerSecond", "peakMemoryBytes", "bytesPerState",
