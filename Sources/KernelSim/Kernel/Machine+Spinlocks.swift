@@ -35,7 +35,9 @@ extension Machine {
   func waitingWriters(_ s: MachineState, lock: Int) -> [ContextRef] {
     var refs: [ContextRef] = []
     for cpu in s.cpus.indices {
-      for r in s.chain(of: cpu) where s[r].spinningOn == Int32(lock) && s[r].spinMode == .write { refs.append(r) }
+      s.forEachContext(of: cpu) { r, ctx in
+        if ctx.spinningOn == Int32(lock) && ctx.spinMode == .write { refs.append(r) }
+      }
     }
     return refs
   }

@@ -60,6 +60,8 @@ public struct Machine: Sendable {
   /// Every choice that can be taken in `s`, in a fixed order (CPUs, then interrupt sources).
   public func enabledChoices(_ s: MachineState) -> [Choice] {
     var choices: [Choice] = []
+    // One allocation: growing from empty reallocated twice per state on average.
+    choices.reserveCapacity(2 * program.cpuCount + program.irqs.count)
     for cpu in 0..<program.cpuCount {
       if let top = s.top(of: cpu) {
         let ctx = s[top]

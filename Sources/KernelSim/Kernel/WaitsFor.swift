@@ -112,17 +112,19 @@ extension Machine {
   /// Every context that exists in `s` (tasks on a CPU, then interrupt contexts).
   public func liveContexts(_ s: MachineState) -> [ContextRef] {
     var refs: [ContextRef] = []
-    for cpu in s.cpus.indices { refs += s.chain(of: cpu) }
+    refs.reserveCapacity(2 * s.cpus.count)
+    for cpu in s.cpus.indices { s.forEachContext(of: cpu) { r, _ in refs.append(r) } }
     return refs
   }
 
   /// Whether any context spins: a cheap pre-check before building the graph.
   func anyoneBlocked(_ s: MachineState) -> Bool {
     if s.tasks.contains(where: { $0.waitGP >= 0 || $0.waitLock >= 0 || $0.waitFor > 0 }) { return true }
-    for cpu in s.cpus.indices {
-      for r in s.chain(of: cpu) where s[r].spinningOn >= 0 { return true }
+    var spinning = false
+    for cpu in s.cpus.indices where !spinning {
+      s.forEachContext(of: cpu) { _, ctx in spinning = spinning || ctx.spinningOn >= 0 }
     }
-    return false
+    return spinning
   }
 
   /// The first waits-for cycle in `s` (searching from contexts in a fixed order), as the list of

@@ -167,11 +167,11 @@ struct PersistentSets: Sendable {
     var floating: [Int32] = []
     // A context may still run the rest of every frame on its stack: the top frame from its
     // pending instruction, each caller from where it resumes.
-    func remaining(_ c: Context, into f: inout [Int32]) {
+    func remaining(_ c: borrowing Context, into f: inout [Int32]) {
       for frame in c.frames { f.append(remainingEntry(frame)) }
     }
     for d in 0..<n {
-      for r in s.chain(of: d) { remaining(s[r], into: &future[d]) }
+      s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &future[d]) }
     }
     for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].append(Int32(src.handler)) }
     // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
