@@ -38,6 +38,9 @@ import Testing
         if let before {
           #expect(exact.key(s, from: (before.state, exact.parts(before.exact))) == full, "\(name): keyed from the parent differently")
           #expect(elided.key(s, from: (before.state, elided.parts(before.elided))) == elided.key(s))
+          // From the parent as decoded (dead locals zeroed), as the explorer keys once its
+          // frontier outgrows the states it holds as values.
+          #expect(elided.key(s, from: (elided.state(before.elided), elided.parts(before.elided))) == elided.key(s))
         }
         let id = exact.insert(full).id
         #expect(exact.state(id) == s, "\(name): a stored state decoded differently")

@@ -36,4 +36,41 @@ import Testing
       #expect(Self.same(t, t))
     }
   }
+
+  /// The visited set keeps a parent's id for a CPU or for the rest of the state when they
+  /// compare equal (`CPUState.same`, `MachineState.sameRest`): the same holds for them.
+  @Test func everyCPUAndRestFieldIsCompared() {
+    let cpu = CPUState()
+    #expect(Mirror(reflecting: cpu).children.count == 5)
+    let cpuChanges: [(String, (inout CPUState) -> Void)] = [
+      ("current", { $0.current = 1 }), ("stack", { $0.stack = [Context(kind: .softirq, frames: [], irqsOff: false)] }),
+      ("softirqPending", { $0.softirqPending = 2 }), ("ipiPending", { $0.ipiPending = true }),
+      ("rcuCallbacks", { $0.rcuCallbacks = [RCUCallback(head: 0, gp: 1)] }),
+    ]
+    func same(_ a: CPUState, _ b: CPUState) -> Bool {
+      withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in CPUState.same(pa, pb) } }
+    }
+    #expect(same(cpu, cpu))
+    for (name, change) in cpuChanges {
+      var c = cpu
+      change(&c)
+      #expect(!same(cpu, c), "a change of \(name) went unnoticed")
+    }
+
+    let s = MachineState(cpus: [cpu], tasks: [Self.base()], locks: [LockState()], lockQueues: [LockQueues()], globals: [0],
+                         firesLeft: [1], lists: [[]])
+    // cpus and tasks are compared part by part; the other seven are the rest.
+    #expect(Mirror(reflecting: s).children.count == 9)
+    let restChanges: [(String, (inout MachineState) -> Void)] = [
+      ("locks", { $0.locks[0].owner = .task(0) }), ("lockQueues", { $0.lockQueues[0].wakees = [0] }),
+      ("globals", { $0.globals[0] = 1 }), ("firesLeft", { $0.firesLeft[0] = 0 }), ("lists", { $0.lists[0] = [3] }),
+      ("rcu", { $0.rcu.gpSeq = 1 }), ("preemptionsLeft", { $0.preemptionsLeft = 1 }),
+    ]
+    #expect(s.sameRest(as: s))
+    for (name, change) in restChanges {
+      var t = s
+      change(&t)
+      #expect(!t.sameRest(as: s), "a change of \(name) went unnoticed")
+    }
+  }
 }

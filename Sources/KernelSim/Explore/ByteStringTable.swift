@@ -94,7 +94,9 @@ struct ByteStringTable {
       if id < 0 {
         let new = Int32(count)
         table[slot] = new
-        if chunks.isEmpty || (chunks[chunks.count - 1].count + bytes.count > 1 << ByteStringTable.chunkShift
+        // A new chunk when this string would not fit, or would start at the very end of the
+        // last one (an empty string there would have an offset beyond 20 bits).
+        if chunks.isEmpty || (chunks[chunks.count - 1].count + max(bytes.count, 1) > 1 << ByteStringTable.chunkShift
                               && !chunks[chunks.count - 1].isEmpty) {
           precondition(chunks.count < 1 << (32 - ByteStringTable.chunkShift), "visited set beyond 4 GiB")
           var chunk: [UInt8] = []

@@ -49,6 +49,9 @@ public struct ExploreStatistics: Sendable {
   /// Bytes the search keeps for its stored states: the visited set (encodings, offsets, hash
   /// tables at their size) and each state's parent and choice, and the cycle proviso's edges.
   /// Arrays are counted at their length: capacity beyond it is never written, so never resident.
+  /// Not counted: the frontier (queue entries, and up to `Explorer.heldStates` states held as
+  /// values) and the caches of decoded parts, which are bounded or transient; the resident
+  /// memory's growth (`bytesPerState`) includes them.
   public var storedBytes = 0
 
   /// Memory the run grew by, per stored state (bytes).

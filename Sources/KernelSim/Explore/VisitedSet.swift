@@ -8,8 +8,9 @@
 /// initial state, and the rest's id, each a varint (SPIN's COLLAPSE mode, Holzmann 1997).
 /// On the spin ring of 5 CPUs a state's flat encoding takes 129 bytes and its vector about 14.
 ///
-/// Exact: equal states have equal parts, so equal vectors, and a vector decodes to its state,
-/// so no state is ever mistaken for another (no hash compaction).
+/// Exact: equal states have equal parts, so equal vectors, and a vector decodes to its state
+/// (with dead locals as 0, as they were written), so no state is ever mistaken for another (no
+/// hash compaction).
 ///
 /// The index of a state in the table is its id, in discovery order.
 struct VisitedSet {
@@ -20,6 +21,7 @@ struct VisitedSet {
   /// CPU and task parts decoded so far, by id.
   private var decodedCPUs: [CPUState?] = []
   private var decodedTasks: [TaskState?] = []
+  /// Rest parts decoded lately, in a direct-mapped cache by id (`restPart`).
   private var decodedRests: [(id: Int, state: MachineState)?] = []
 
   /// The initial state: tasks and globals equal to it are not written (`MachineState.encode`).
@@ -48,8 +50,6 @@ struct VisitedSet {
   var storedBytes: Int {
     states.storedBytes + cpuParts.storedBytes + taskParts.storedBytes + restParts.storedBytes
   }
-  /// Distinct parts stored, per kind.
-  var partCounts: (cpus: Int, tasks: Int, rest: Int) { (cpuParts.count, taskParts.count, restParts.count) }
 
   /// A stored state's part ids: what its successors share with it (`key(_:from:)`).
   struct Parts {
@@ -81,7 +81,7 @@ struct VisitedSet {
     }
   }
 
-  /// The part ids of the state stored under `id`.
+  /// The part ids of the state stored under `id` (for tests; the explorer reuses a buffer).
   func parts(_ id: Int32) -> Parts {
     var p = Parts()
     parts(id, into: &p)
@@ -119,12 +119,16 @@ struct VisitedSet {
           baseline.tasks.withUnsafeBufferPointer { base in
             for i in tasks.indices {
               let task = tasks.baseAddress! + i
+              func isBaseline() -> Bool { i < base.count && TaskState.same(base.baseAddress! + i, task) }
               if TaskState.same(before.baseAddress! + i, task) {
+                // The parent's id, unless the task is as in the initial state: a parent
+                // decoded with its dead locals zeroed may be, where the state it was keyed
+                // from (and so its stored part) was not.
                 let id = parent.parts.tasks[i]
-                if id < 0 { continue }
+                if id < 0 || isBaseline() { continue }
                 vector.put(i - last); last = i
                 vector.put(Int(id))
-              } else if i >= base.count || !TaskState.same(base.baseAddress! + i, task) {
+              } else if !isBaseline() {
                 vector.put(i - last); last = i
                 task.pointee.encodeFields(into: &part, live: live)
                 vector.put(VisitedSet.intern(&taskParts, &part))
@@ -177,9 +181,10 @@ struct VisitedSet {
   }
 
   /// Rest part `id` with these CPUs and tasks. Rest parts are more numerous and larger than
-  /// the others (thousands, each with its arrays of locks and globals), so only the last few
-  /// decoded are kept, in a small direct-mapped cache: breadth-first, the states decoded one
-  /// after the other are mostly siblings and cousins, which share their rest.
+  /// the others (thousands, each with its arrays of locks and globals), so not all are kept:
+  /// a direct-mapped cache of `restCacheSize` slots keeps the one decoded last per slot.
+  /// Breadth-first, the states decoded one after the other are mostly siblings and cousins,
+  /// which share their rest.
   private mutating func restPart(_ id: Int, cpus: [CPUState], tasks: [TaskState]) -> MachineState {
     let slot = id & (VisitedSet.restCacheSize - 1)
     if decodedRests.isEmpty { decodedRests = Array(repeating: nil, count: VisitedSet.restCacheSize) }
@@ -225,8 +230,6 @@ struct VisitedSet {
   mutating func insert(_ key: StateKey) -> (id: Int32, inserted: Bool) {
     key.bytes.withUnsafeBytes { states.insert($0, hash: key.fingerprint) }
   }
-
-  func contains(_ key: StateKey) -> Bool { id(of: key) != nil }
 
   /// The id `key` is stored under, if it is.
   func id(of key: StateKey) -> Int32? {

@@ -83,18 +83,21 @@ struct ByteWriter: ~Copyable {
 struct ByteReader {
   let bytes: [UInt8]
   var i = 0
-  @inline(__always) mutating func get() -> Int {
-    var z: UInt64 = 0
-    var shift: UInt64 = 0
-    while true {
-      let b = bytes[i]
-      i += 1
-      z |= UInt64(b & 0x7F) << shift
-      if b < 0x80 { break }
-      shift += 7
-    }
-    return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+  @inline(__always) mutating func get() -> Int { readVarint(at: &i) { bytes[$0] } }
+}
+
+/// The zigzag LEB128 varint at `i` (advanced past it), reading bytes through `byte`.
+@inline(__always) func readVarint(at i: inout Int, _ byte: (Int) -> UInt8) -> Int {
+  var z: UInt64 = 0
+  var shift: UInt64 = 0
+  while true {
+    let b = byte(i)
+    i += 1
+    z |= UInt64(b & 0x7F) << shift
+    if b < 0x80 { break }
+    shift += 7
   }
+  return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
 }
 
 /// `ByteReader` over bytes it does not own (valid while they are).
@@ -102,18 +105,7 @@ struct RawByteReader {
   let bytes: UnsafeRawBufferPointer
   var i = 0
   init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-  @inline(__always) mutating func get() -> Int {
-    var z: UInt64 = 0
-    var shift: UInt64 = 0
-    while true {
-      let b = bytes[i]
-      i += 1
-      z |= UInt64(b & 0x7F) << shift
-      if b < 0x80 { break }
-      shift += 7
-    }
-    return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-  }
+  @inline(__always) mutating func get() -> Int { readVarint(at: &i) { bytes[$0] } }
 }
 
 extension MachineState {
