@@ -30,6 +30,18 @@ import Testing
     #expect(d[1].message.contains("frobnicate"))
   }
 
+  /// The explorer records a choice in 32 bits (`Choice.packed`): a scenario with more interrupt
+  /// sources than it can name is rejected where the first one too many is declared, rather
+  /// than stopping the search.
+  @Test func tooManyInterruptSourcesAreRejected() {
+    // 16 CPUs x 1,025 `on all` declarations: the 16,385th source is declaration 1,025's first.
+    let irqs = (0..<1025).map { "irq d\($0) on all => h;" }.joined(separator: "\n")
+    let d = diagnostics("cpus 16;\nvoid h(void) { }\n" + irqs + "\nexpect no deadlock;\n").filter { $0.severity == .error }
+    #expect(d.count == 1)
+    #expect(d.first?.kind == .invalidDeclaration && d.first?.location.line == 1027)
+    #expect(d.first?.message.contains("too many interrupt sources: at most 16384") == true)
+  }
+
   @Test func wrongLockKindIsRejected() {
     let d = diagnostics("""
       cpus 1;

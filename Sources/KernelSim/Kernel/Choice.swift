@@ -70,9 +70,8 @@ public struct EventLog: Sendable {
 extension Choice {
   /// The choice in 32 bits, for the explorer's per-state record of how each state was reached
   /// (an enum with two `Int` payloads takes 24 bytes in an array): the case in the top 3 bits,
-  /// then a 14-bit field (CPU or source) and a 15-bit one (branch or task). The checker allows
-  /// at most 16 CPUs; interrupt sources (16,384), tasks and `either` arms (32,768) are not
-  /// bounded by it, and a scenario beyond these stops the search at this precondition.
+  /// then a 14-bit field (CPU or source) and a 15-bit one (branch or task). The checker keeps
+  /// scenarios within these (`Checker.maxInterruptSources` and the like; at most 16 CPUs).
   var packed: UInt32 {
     func pack(_ kind: UInt32, _ a: Int, _ b: Int = 0) -> UInt32 {
       precondition(a >= 0 && a < 1 << 14 && b >= 0 && b < 1 << 15, "choice index out of range")

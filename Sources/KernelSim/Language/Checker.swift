@@ -54,6 +54,12 @@ public struct Checker {
 
   // MARK: - Driver
 
+  /// Bounds from the explorer's 32-bit record of a choice (`Choice.packed`): a source in 14
+  /// bits, a task or an `either` arm in 15. CPUs are bounded far lower (16).
+  static let maxInterruptSources = 1 << 14
+  static let maxTasks = 1 << 15
+  static let maxEitherArms = 1 << 15
+
   mutating func run(_ files: [SourceFile]) -> Program? {
     guard let scenario = files.last else { return nil }
     let fileStart = SourceLocation(file: scenario.path, line: 1, column: 1)
@@ -113,7 +119,10 @@ public struct Checker {
     }
     var tasks: [TaskInfo] = []
     var taskNames = Set<String>()
-    for (t, name, cpu, argument) in taskDecls {
+    for (i, (t, name, cpu, argument)) in taskDecls.enumerated() {
+      if i == Checker.maxTasks {
+        diagnostics.error(.invalidDeclaration, at: t.location, "too many tasks: at most \(Checker.maxTasks) (the explorer records each choice in 32 bits)")
+      }
       if !taskNames.insert(name).inserted {
         diagnostics.error(.duplicateName, at: t.location, "task '\(name)' is declared twice")
       }
@@ -153,8 +162,12 @@ public struct Checker {
         irqDecls.append(one)
       }
     }
+    var irqNames = Set<String>()
     for q in irqDecls {
-      if irqs.contains(where: { $0.name == q.name }) {
+      if irqs.count == Checker.maxInterruptSources {
+        diagnostics.error(.invalidDeclaration, at: q.location, "too many interrupt sources: at most \(Checker.maxInterruptSources) (the explorer records each choice in 32 bits)")
+      }
+      if !irqNames.insert(q.name).inserted {
         diagnostics.error(.duplicateName, at: q.location, "interrupt source '\(q.name)' is declared twice")
       }
       if q.cpu >= cpuCount {

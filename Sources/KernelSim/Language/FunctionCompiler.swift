@@ -122,6 +122,9 @@ struct FunctionCompiler {
       emit(.jump(top), at: s.location, visible: false)
       patch(branch, to: code.count)
     case .either(let branches):
+      if branches.count > Checker.maxEitherArms {
+        error(.invalidDeclaration, s.location, "too many arms in 'either': at most \(Checker.maxEitherArms) (the explorer records each choice in 32 bits)")
+      }
       let at = code.count
       emit(.either([]), at: s.location, visible: true)
       var starts: [Int] = []
