@@ -66,6 +66,7 @@ public struct Explorer {
     // struct, with the program inside it, on every expanded state.
     let reducer = PersistentSets(machine: machine)
     var memo = SelectionMemo()
+    var selectionScratch = PersistentSets.Scratch()
     // The cycle proviso's graph, and the states it sent back to be expanded in full.
     var cycles = ReducedCycles()
     var expandInFull = Set<Int32>()
@@ -167,7 +168,7 @@ public struct Explorer {
         let shape = reducer.shape(state)
         var sets: [PersistentSets.Selection] = []
         if memo.shouldSelect(shape) {
-          sets = reducer.select(state, choices)
+          sets = reducer.select(state, choices, scratch: &selectionScratch)
           memo.record(shape, found: !sets.isEmpty)
         }
         candidates: for sel in sets {

@@ -111,28 +111,76 @@ struct PersistentSets: Sendable {
     var footprints: [Footprint]
   }
 
+  /// Working storage for `select`, kept by the caller from state to state: selection used to
+  /// allocate some thirty arrays per state (about 600 instructions each, most of it the
+  /// runtime's metadata lookup), a third of its cost.
+  struct Scratch {
+    var enabledOn: [Int] = []
+    var runEnabled: [Bool] = []
+    var step: [Footprint?] = []
+    var needs: [[Int]] = []
+    var future: [[Int32]] = []
+    var floating: [Int32] = []
+    var entries: [Int32] = []
+    /// Sleeping tasks and where their entries are in `sleeperEntries`.
+    var sleepers: [(task: Int, from: Int, to: Int)] = []
+    var sleeperEntries: [Int32] = []
+    var wakeable: [Bool] = []
+    var inT: [Bool] = []
+    var work: [Int] = []
+
+    init() {}
+
+    /// Empties every array, keeping its storage; `n` CPUs.
+    mutating func reset(cpus n: Int) {
+      if enabledOn.count != n {
+        enabledOn = Array(repeating: 0, count: n)
+        runEnabled = Array(repeating: false, count: n)
+        step = Array(repeating: nil, count: n)
+        wakeable = Array(repeating: false, count: n)
+      }
+      for i in 0..<n {
+        enabledOn[i] = 0
+        runEnabled[i] = false
+        step[i] = nil
+        wakeable[i] = false
+      }
+      if needs.count != n { needs = Array(repeating: [], count: n) }
+      for i in needs.indices { needs[i].removeAll(keepingCapacity: true) }
+      if future.count != n { future = Array(repeating: [], count: n) }
+      for i in future.indices { future[i].removeAll(keepingCapacity: true) }
+      floating.removeAll(keepingCapacity: true)
+      sleepers.removeAll(keepingCapacity: true)
+      sleeperEntries.removeAll(keepingCapacity: true)
+    }
+  }
+
   /// The persistent sets of CPUs found at `s`, smallest first (the lowest starting CPU first
   /// among equals); empty when only the full set is known to be persistent. The explorer takes
   /// the first whose successors pass its provisos.
   func select(_ s: MachineState, _ choices: [Choice]) -> [Selection] {
+    var scratch = Scratch()
+    return select(s, choices, scratch: &scratch)
+  }
+
+  func select(_ s: MachineState, _ choices: [Choice], scratch x: inout Scratch) -> [Selection] {
     let program = machine.program
     let n = program.cpuCount
     guard n > 1 else { return [] }
-    var enabledOn = Array(repeating: 0, count: n)
-    var runEnabled = Array(repeating: false, count: n)
+    x.reset(cpus: n)
     for ch in choices {
-      enabledOn[owner(ch)] += 1
-      if case .run(let c, _) = ch { runEnabled[c] = true }
+      x.enabledOn[owner(ch)] += 1
+      if case .run(let c, _) = ch { x.runEnabled[c] = true }
     }
-    if enabledOn.filter({ $0 > 0 }).count < 2 { return [] }
+    var busy = 0
+    for c in 0..<n where x.enabledOn[c] > 0 { busy += 1 }
+    if busy < 2 { return [] }
 
     // Each CPU's next steps, and the CPUs that must come with it.
-    var step = [Footprint?](repeating: nil, count: n)
-    var needs = Array(repeating: [Int](), count: n)
     for c in 0..<n {
       if let top = s.top(of: c) {
         var fp = Footprint()
-        if runEnabled[c] {
+        if x.runEnabled[c] {
           guard let r = machine.runFootprint(s, cpu: c) else { continue }
           fp = r
           // A step that may run off the end of its task changes the task's scheduler state.
@@ -140,10 +188,10 @@ struct PersistentSets: Sendable {
         } else {
           let ctx = s[top]
           guard ctx.spinningOn >= 0, let holders = holderCPUs(s, lock: Int(ctx.spinningOn), except: top) else { continue }
-          needs[c] = holders
+          x.needs[c].append(contentsOf: holders)
         }
         if s.preemptionsLeft > 0 && preemptible(s, cpu: c) { continue }
-        step[c] = fp
+        x.step[c] = fp
       } else {
         // Idle: picks change a task's scheduler state; an outside wakeup could add a pick
         // (checked below, once the futures are known).
@@ -151,47 +199,50 @@ struct PersistentSets: Sendable {
           && s.tasks[$0].status == .ready(cpu: -1) }) { continue }
         var fp = Footprint()
         fp.scheduler = true
-        step[c] = fp
+        x.step[c] = fp
       }
     }
 
     // Cheap exit before the futures: no CPU with a choice can start a persistent set.
-    guard (0..<n).contains(where: { enabledOn[$0] > 0 && step[$0] != nil }) else { return [] }
+    guard (0..<n).contains(where: { x.enabledOn[$0] > 0 && x.step[$0] != nil }) else { return [] }
 
     // What may still run on each CPU (from outside T's point of view), and what may run on a
     // CPU not known yet (free tasks).
     // Futures are lists of entries of `table` (function closures, the softirq actions, what a
     // frame may still touch from its pc), checked entry by entry: unioning footprints allocated
     // their word arrays on every state.
-    var future = Array(repeating: [Int32](), count: n)
-    var floating: [Int32] = []
     // A context may still run the rest of every frame on its stack: the top frame from its
     // pending instruction, each caller from where it resumes.
     func remaining(_ c: borrowing Context, into f: inout [Int32]) {
       for frame in c.frames { f.append(remainingEntry(frame)) }
     }
     for d in 0..<n {
-      s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &future[d]) }
+      s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &x.future[d]) }
     }
-    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { future[src.cpu].append(Int32(src.handler)) }
+    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { x.future[src.cpu].append(Int32(src.handler)) }
     // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
     // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
     // hand-off) or the end of a grace period some task waits for. If nothing that may run can
     // wake anyone, sleeping tasks (idle kworkers, parked kthreads) stay asleep and are left out.
-    var sleepers: [(task: Int, entries: [Int32])] = []
-    for t in s.tasks.indices {
-      switch s.tasks[t].status {
-      case .done, .running: continue
-      default: break
-      }
-      var entries: [Int32] = []
-      remaining(s.tasks[t].context, into: &entries)
-      if entries.isEmpty { entries = [Int32(program.tasks[t].entry)] }
-      switch s.tasks[t].status {
-      case .ready(let c) where c >= 0: future[c] += entries
-      case .ready:
-        if let p = program.tasks[t].cpu { future[p] += entries } else { floating += entries }
-      default: sleepers.append((t, entries))
+    s.tasks.withUnsafeBufferPointer { tasks in
+      for t in tasks.indices {
+        let status = tasks[t].status
+        switch status {
+        case .done, .running: continue
+        default: break
+        }
+        x.entries.removeAll(keepingCapacity: true)
+        remaining(tasks[t].context, into: &x.entries)
+        if x.entries.isEmpty { x.entries.append(Int32(program.tasks[t].entry)) }
+        switch status {
+        case .ready(let c) where c >= 0: x.future[c].append(contentsOf: x.entries)
+        case .ready:
+          if let p = program.tasks[t].cpu { x.future[p].append(contentsOf: x.entries) } else { x.floating.append(contentsOf: x.entries) }
+        default:
+          let from = x.sleeperEntries.count
+          x.sleeperEntries.append(contentsOf: x.entries)
+          x.sleepers.append((t, from, x.sleeperEntries.count))
+        }
       }
     }
     func addRaised() {
@@ -206,19 +257,21 @@ struct PersistentSets: Sendable {
       }
       for d in 0..<n {
         let midBatch = s.cpus[d].stack.contains { $0.kind == .softirq && $0.batch != 0 }
-        raise(&future[d], pending: s.cpus[d].softirqPending != 0 || midBatch, ipi: s.cpus[d].ipiPending)
+        raise(&x.future[d], pending: s.cpus[d].softirqPending != 0 || midBatch, ipi: s.cpus[d].ipiPending)
       }
-      raise(&floating, pending: false, ipi: false)
+      raise(&x.floating, pending: false, ipi: false)
     }
     addRaised()
-    var wakeable = Array(repeating: false, count: n)
     var anyFreeWakeable = false
     func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { scheduler[Int($0)] } }
-    let canWake = touchesScheduler(floating) || future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
-    if canWake && !sleepers.isEmpty {
-      for (t, entries) in sleepers {
-        if let p = program.tasks[t].cpu { future[p] += entries; wakeable[p] = true } else {
-          floating += entries
+    let canWake = touchesScheduler(x.floating) || x.future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
+    if canWake && !x.sleepers.isEmpty {
+      for (t, from, to) in x.sleepers {
+        if let p = program.tasks[t].cpu {
+          x.future[p].append(contentsOf: x.sleeperEntries[from..<to])
+          x.wakeable[p] = true
+        } else {
+          x.floating.append(contentsOf: x.sleeperEntries[from..<to])
           anyFreeWakeable = true
         }
       }
@@ -230,27 +283,31 @@ struct PersistentSets: Sendable {
       table.withUnsafeBufferPointer { t in entries.contains { fp.conflicts(with: t[Int($0)]) } }
     }
 
-    for c in 0..<n where s.top(of: c) == nil && (wakeable[c] || anyFreeWakeable) { step[c] = nil }
+    for c in 0..<n where s.top(of: c) == nil && (x.wakeable[c] || anyFreeWakeable) { x.step[c] = nil }
 
     var candidates: [(count: Int, cpus: [Bool])] = []
-    for c in 0..<n where enabledOn[c] > 0 && step[c] != nil {
-      var inT = Array(repeating: false, count: n)
-      inT[c] = true
-      var work = [c]
+    for c in 0..<n where x.enabledOn[c] > 0 && x.step[c] != nil {
+      x.inT.removeAll(keepingCapacity: true)
+      x.inT.append(contentsOf: repeatElement(false, count: n))
+      x.inT[c] = true
+      x.work.removeAll(keepingCapacity: true)
+      x.work.append(c)
       var usable = true
-      while let d = work.popLast() {
-        guard let fp = step[d], !conflicts(fp, floating) else { usable = false; break }
-        for e in needs[d] where !inT[e] { inT[e] = true; work.append(e) }
-        for e in 0..<n where !inT[e] && conflicts(fp, future[e]) { inT[e] = true; work.append(e) }
+      while let d = x.work.popLast() {
+        guard let fp = x.step[d], !conflicts(fp, x.floating) else { usable = false; break }
+        for e in x.needs[d] where !x.inT[e] { x.inT[e] = true; x.work.append(e) }
+        for e in 0..<n where !x.inT[e] && conflicts(fp, x.future[e]) { x.inT[e] = true; x.work.append(e) }
       }
       guard usable else { continue }
-      let count = (0..<n).reduce(0) { $0 + (inT[$1] ? enabledOn[$1] : 0) }
-      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == inT }) {
-        candidates.append((count, inT))
+      var count = 0
+      for e in 0..<n where x.inT[e] { count += x.enabledOn[e] }
+      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == x.inT }) {
+        candidates.append((count, x.inT))
       }
     }
+    if candidates.isEmpty { return [] }
     // Smallest first; the stable sort keeps the lowest starting CPU first among equals.
-    let footprints = step.map { $0 ?? .everything }
+    let footprints = x.step.map { $0 ?? .everything }
     return candidates.enumerated().sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }
       .map { Selection(cpus: $0.element.cpus, footprints: footprints) }
   }
