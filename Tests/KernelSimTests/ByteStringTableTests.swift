@@ -66,6 +66,23 @@ import Testing
     #expect(a.storedBytes == 800_000)
   }
 
+  /// Keys up to 32 bytes are kept in place, longer ones in an array: both read back whole and
+  /// compare by content.
+  @Test func stateKeysInPlaceAndSpilled() {
+    for n in [0, 1, 31, 32, 33, 200] {
+      let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 5) }
+      let key = StateKey(bytes: bytes)
+      #expect(key.bytes == bytes)
+      #expect(key == StateKey(bytes: bytes))
+      if n > 0 {
+        var other = bytes
+        other[n - 1] ^= 1
+        #expect(key != StateKey(bytes: other))
+        #expect(key != StateKey(bytes: Array(bytes.dropLast())))
+      }
+    }
+  }
+
   /// The point of the collapsed form: a state of the spin ring is stored as a few part ids,
   /// and the parts once each, so the stored encodings are far smaller than the flat ones.
   @Test func collapsedStatesAreSmallerThanFlatOnes() throws {

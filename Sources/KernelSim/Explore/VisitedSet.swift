@@ -151,7 +151,7 @@ struct VisitedSet {
       s.encodeRest(into: &part, baseline: baseline)
       vector.put(VisitedSet.intern(&restParts, &part))
     }
-    return StateKey(bytes: vector.bytes)
+    return vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
   /// The id of the part in `part` (added to `table` if new); empties `part`.
@@ -228,11 +228,11 @@ struct VisitedSet {
 
   /// Inserts `key` if it is new; returns its id and whether it was inserted.
   mutating func insert(_ key: StateKey) -> (id: Int32, inserted: Bool) {
-    key.bytes.withUnsafeBytes { states.insert($0, hash: key.fingerprint) }
+    key.withBytes { states.insert($0, hash: key.fingerprint) }
   }
 
   /// The id `key` is stored under, if it is.
   func id(of key: StateKey) -> Int32? {
-    key.bytes.withUnsafeBytes { states.id(of: $0, hash: key.fingerprint) }
+    key.withBytes { states.id(of: $0, hash: key.fingerprint) }
   }
 }

@@ -7,7 +7,12 @@
 /// so memory grows with stored states, not with their in-memory representation. Hashing the
 /// nested value with SipHash took ~45% of the time before this existed.
 public struct StateKey: Hashable, Sendable {
-  public let bytes: [UInt8]
+  /// A key of up to 32 bytes (the visited set's vectors of part ids take 10-30 on the seeds)
+  /// is kept in place; a longer one (a flat encoding) in `spill`. An array per key cost an
+  /// allocation, some 600 instructions, for every transition the explorer made.
+  private var inline: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+  private var spill: [UInt8] = []
+  private let length: Int
   public let fingerprint: UInt64
 
   /// `baseline`: the explorer's initial state; only globals and tasks that differ from it are
@@ -16,16 +21,39 @@ public struct StateKey: Hashable, Sendable {
   public init(_ s: MachineState, baseline: MachineState? = nil, live: LocalLiveness? = nil) {
     var w = ByteWriter()
     s.encode(into: &w, baseline: baseline, live: live)
-    self.init(bytes: w.bytes)
+    self = w.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
   public init(bytes: [UInt8]) {
-    self.bytes = bytes
-    fingerprint = bytes.withUnsafeBytes { ByteStringTable.hash($0) }
+    self = bytes.withUnsafeBytes { StateKey(raw: $0) }
+  }
+
+  init(raw: UnsafeRawBufferPointer) {
+    length = raw.count
+    fingerprint = ByteStringTable.hash(raw)
+    if raw.count <= MemoryLayout.size(ofValue: inline) {
+      if raw.count > 0 { withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: raw) } }
+    } else {
+      spill = Array(raw)
+    }
+  }
+
+  /// The key's bytes.
+  public var bytes: [UInt8] { withBytes { Array($0) } }
+
+  /// Calls `body` with the key's bytes (valid only inside `body`).
+  @inline(__always) func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if length <= MemoryLayout.size(ofValue: inline) {
+      return withUnsafeBytes(of: inline) { body(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+    }
+    return spill.withUnsafeBytes(body)
   }
 
   public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
-  public static func == (a: StateKey, b: StateKey) -> Bool { a.fingerprint == b.fingerprint && a.bytes == b.bytes }
+  public static func == (a: StateKey, b: StateKey) -> Bool {
+    guard a.fingerprint == b.fingerprint && a.length == b.length else { return false }
+    return a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+  }
 
   /// The state this key encodes (with the baseline it was encoded with).
   public func state(baseline: MachineState? = nil) -> MachineState {
