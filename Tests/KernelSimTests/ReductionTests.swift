@@ -83,6 +83,35 @@ import Testing
   }
 }
 
+@Suite struct ReachableFootprintTests {
+  /// Footprints are computed for the functions a context can start in and what they call,
+  /// directly or through a pointer; any other function counts as touching everything, so a
+  /// function missed by that reachability could only cost reduction.
+  @Test func unreachableFunctionsAreEverything() throws {
+    let p = try #require(program("""
+      scenario "reachable";
+      cpus 1;
+      spinlock_t a;
+      spinlock_t b;
+      void callee(void) { spin_lock(&a); spin_unlock(&a); }
+      void through_pointer(int x) { spin_lock(&b); spin_unlock(&b); }
+      void unused(void) { spin_lock(&b); spin_unlock(&b); }
+      task t on cpu0 { func_t fp = through_pointer; callee(); fp(1); }
+      """))
+    let fps = StaticFootprints(program: p)
+    func fn(_ name: String) throws -> Int { try #require(p.functions.firstIndex { $0.name == name }) }
+    let a = try #require(p.locks.firstIndex { $0.name == "a" })
+    let b = try #require(p.locks.firstIndex { $0.name == "b" })
+    let callee = try fn("callee"), pointed = try fn("through_pointer"), unused = try fn("unused")
+    #expect(!fps.closure[callee].unbounded && fps.closure[callee].locks.contains(a))
+    #expect(!fps.closure[pointed].unbounded && fps.closure[pointed].locks.contains(b))
+    #expect(fps.closure[unused].unbounded)
+    #expect(fps.remaining[unused].allSatisfy { $0.unbounded })
+    let entry = try #require(p.tasks.first?.entry)
+    #expect(!fps.closure[entry].unbounded && fps.closure[entry].locks.contains(a) && fps.closure[entry].locks.contains(b))
+  }
+}
+
 /// Explores `p` with and without reduction; both must finish with the same findings.
 func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_sourceLocation)
   -> (reduced: ExplorationResult, plain: ExplorationResult) {

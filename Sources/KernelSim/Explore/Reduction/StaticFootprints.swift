@@ -20,12 +20,10 @@ struct StaticFootprints: Sendable {
 
   init(program: Program) {
     let n = program.functions.count
-    var direct = Array(repeating: Footprint(), count: n)
     var callees = Array(repeating: Set<Int>(), count: n)
     let taken = program.addressTakenFunctions
     for f in 0..<n {
       for instr in program.functions[f].code {
-        StaticFootprints.add(instr.op, program: program, to: &direct[f])
         switch instr.op {
         case .call(let g, _, _): callees[f].insert(g)
         case .callIndirect(_, let args):
@@ -34,12 +32,30 @@ struct StaticFootprints: Sendable {
         }
       }
     }
+    // Only functions the scenario can run get footprints: those a context starts in (task and
+    // kthread entries, interrupt and softirq handlers, the irq_work handler) and what they may
+    // call. Most of the prelude is unused by a small scenario, and computing its footprints
+    // was most of the spin ring's setup. Any other function is `everything`: were one to run
+    // after all, it would conflict with every step, costing reduction, never soundness.
+    var reachable = Array(repeating: false, count: n)
+    var work = program.tasks.map(\.entry) + program.irqs.map(\.handler) + program.softirqs.map(\.handler)
+      + (program.ipiHandler.map { [$0] } ?? [])
+    while let f = work.popLast() {
+      guard f >= 0 && f < n && !reachable[f] else { continue }
+      reachable[f] = true
+      work += callees[f]
+    }
+    var direct = Array(repeating: Footprint(), count: n)
+    for f in 0..<n {
+      guard reachable[f] else { direct[f] = .everything; continue }
+      for instr in program.functions[f].code { StaticFootprints.add(instr.op, program: program, to: &direct[f]) }
+    }
     // Fixpoint over the call graph (recursion and callback cycles included).
     var closure = direct
     var changed = true
     while changed {
       changed = false
-      for f in 0..<n {
+      for f in 0..<n where reachable[f] {
         var u = closure[f]
         for g in callees[f] { u.formUnion(closure[g]) }
         if u != closure[f] { closure[f] = u; changed = true }
@@ -51,6 +67,10 @@ struct StaticFootprints: Sendable {
     var remaining: [[Footprint]] = []
     for f in 0..<n {
       let code = program.functions[f].code
+      guard reachable[f] else {
+        remaining.append(Array(repeating: .everything, count: code.count))
+        continue
+      }
       var own = Array(repeating: Footprint(), count: code.count)
       var successors = Array(repeating: [Int](), count: code.count)
       for (pc, instr) in code.enumerated() {
