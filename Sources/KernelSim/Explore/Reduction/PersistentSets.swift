@@ -126,7 +126,7 @@ struct PersistentSets: Sendable {
     var sleepers: [(task: Int, from: Int, to: Int)] = []
     var sleeperEntries: [Int32] = []
     var wakeable: [Bool] = []
-    var inT: [Bool] = []
+    var rows: [UInt32] = []
     var work: [Int] = []
 
     init() {}
@@ -167,6 +167,7 @@ struct PersistentSets: Sendable {
     let program = machine.program
     let n = program.cpuCount
     guard n > 1 else { return [] }
+    precondition(n <= 32, "CPU sets are 32-bit masks; the checker allows at most 16 CPUs")
     x.reset(cpus: n)
     for ch in choices {
       x.enabledOn[owner(ch)] += 1
@@ -285,31 +286,54 @@ struct PersistentSets: Sendable {
 
     for c in 0..<n where s.top(of: c) == nil && (x.wakeable[c] || anyFreeWakeable) { x.step[c] = nil }
 
-    var candidates: [(count: Int, cpus: [Bool])] = []
+    // Sets of CPUs as bit masks (at most 16 CPUs). Which CPUs' futures a CPU's step conflicts
+    // with is worked out once per CPU, the first time a candidate reaches it: the candidates
+    // share it, where checking it anew for each cost n^3 footprint comparisons per state.
+    var rowKnown: UInt32 = 0
+    var unusableCPUs: UInt32 = 0
+    x.rows.removeAll(keepingCapacity: true)
+    x.rows.append(contentsOf: repeatElement(0, count: n))
+    func row(_ d: Int) -> UInt32 {
+      if rowKnown & (1 << UInt32(d)) != 0 { return x.rows[d] }
+      rowKnown |= 1 << UInt32(d)
+      var mask: UInt32 = 0
+      if let fp = x.step[d], !conflicts(fp, x.floating) {
+        for e in 0..<n where e != d && conflicts(fp, x.future[e]) { mask |= 1 << UInt32(e) }
+        for e in x.needs[d] { mask |= 1 << UInt32(e) }
+      } else {
+        unusableCPUs |= 1 << UInt32(d)
+      }
+      x.rows[d] = mask
+      return mask
+    }
+    var candidates: [(count: Int, cpus: UInt32)] = []
     for c in 0..<n where x.enabledOn[c] > 0 && x.step[c] != nil {
-      x.inT.removeAll(keepingCapacity: true)
-      x.inT.append(contentsOf: repeatElement(false, count: n))
-      x.inT[c] = true
+      var inT: UInt32 = 1 << UInt32(c)
       x.work.removeAll(keepingCapacity: true)
       x.work.append(c)
       var usable = true
       while let d = x.work.popLast() {
-        guard let fp = x.step[d], !conflicts(fp, x.floating) else { usable = false; break }
-        for e in x.needs[d] where !x.inT[e] { x.inT[e] = true; x.work.append(e) }
-        for e in 0..<n where !x.inT[e] && conflicts(fp, x.future[e]) { x.inT[e] = true; x.work.append(e) }
+        let add = row(d) & ~inT
+        guard unusableCPUs & (1 << UInt32(d)) == 0 else { usable = false; break }
+        inT |= add
+        var bits = add
+        while bits != 0 {
+          x.work.append(bits.trailingZeroBitCount)
+          bits &= bits - 1
+        }
       }
       guard usable else { continue }
       var count = 0
-      for e in 0..<n where x.inT[e] { count += x.enabledOn[e] }
-      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == x.inT }) {
-        candidates.append((count, x.inT))
+      for e in 0..<n where inT & (1 << UInt32(e)) != 0 { count += x.enabledOn[e] }
+      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == inT }) {
+        candidates.append((count, inT))
       }
     }
     if candidates.isEmpty { return [] }
     // Smallest first; the stable sort keeps the lowest starting CPU first among equals.
     let footprints = x.step.map { $0 ?? .everything }
     return candidates.enumerated().sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }
-      .map { Selection(cpus: $0.element.cpus, footprints: footprints) }
+      .map { c in Selection(cpus: (0..<n).map { c.element.cpus & (1 << UInt32($0)) != 0 }, footprints: footprints) }
   }
 
   /// The CPUs of every context that keeps `lock` from its spinner: holders, readers, and (for a
