@@ -105,8 +105,9 @@ import Testing
     let callee = try fn("callee"), pointed = try fn("through_pointer"), unused = try fn("unused")
     #expect(!fps.closure[callee].unbounded && fps.closure[callee].locks.contains(a))
     #expect(!fps.closure[pointed].unbounded && fps.closure[pointed].locks.contains(b))
-    #expect(fps.closure[unused].unbounded)
-    #expect(fps.remaining[unused].allSatisfy { $0.unbounded })
+    #expect(fps.closure[unused].unbounded && fps.closure[unused].scheduler)
+    #expect(fps.closure[unused].raisesSoftirq && fps.closure[unused].raisesIPI)
+    #expect(fps.remaining[unused].allSatisfy { $0.unbounded && $0.scheduler && $0.raisesSoftirq && $0.raisesIPI })
     let entry = try #require(p.tasks.first?.entry)
     #expect(!fps.closure[entry].unbounded && fps.closure[entry].locks.contains(a) && fps.closure[entry].locks.contains(b))
   }

@@ -45,9 +45,16 @@ struct StaticFootprints: Sendable {
       reachable[f] = true
       work += callees[f]
     }
+    // Unbounded, and with every flag set: selection reads the scheduler and raise flags of a
+    // future's entries on their own (whether sleepers may be woken, whether softirq actions
+    // and the irq_work handler may run), so `unbounded` alone would not say everything.
+    var anything = Footprint.everything
+    anything.scheduler = true
+    anything.raisesSoftirq = true
+    anything.raisesIPI = true
     var direct = Array(repeating: Footprint(), count: n)
     for f in 0..<n {
-      guard reachable[f] else { direct[f] = .everything; continue }
+      guard reachable[f] else { direct[f] = anything; continue }
       for instr in program.functions[f].code { StaticFootprints.add(instr.op, program: program, to: &direct[f]) }
     }
     // Fixpoint over the call graph (recursion and callback cycles included).
@@ -68,7 +75,7 @@ struct StaticFootprints: Sendable {
     for f in 0..<n {
       let code = program.functions[f].code
       guard reachable[f] else {
-        remaining.append(Array(repeating: .everything, count: code.count))
+        remaining.append(Array(repeating: anything, count: code.count))
         continue
       }
       var own = Array(repeating: Footprint(), count: code.count)
