@@ -215,6 +215,36 @@ import Testing
   }
 }
 
+@Suite struct NullFunctionPointerTests {
+  /// A function pointer's value is the function's index plus one: a NULL callback (a timer
+  /// whose function was never set, `call_rcu(h, NULL)`) is a bad pointer, not a call of the
+  /// program's first function, and a pointer to that function is not NULL.
+  @Test func callingANullCallbackIsABugNotTheFirstFunction() {
+    let r = explore("""
+      scenario "null callback";
+      cpus 1;
+      spinlock_t l;
+      void first(int x) { spin_lock(&l); spin_unlock(&l); }
+      task t on cpu0 { func_t f = 0; f(1); }
+      """)
+    #expect(r?.bugs.count == 1)
+    #expect(r?.bugs.first?.bug?.kind == .badPointer)
+    #expect(r?.bugs.first?.bug?.message.contains("NULL function pointer") == true)
+  }
+
+  @Test func aPointerToTheFirstFunctionIsNotNull() {
+    let r = explore("""
+      scenario "first function";
+      cpus 1;
+      int called;
+      void first(int x) { called = 1; }
+      task t on cpu0 { func_t f = first; BUG_ON(f == 0); f(1); BUG_ON(!called); }
+      """)
+    #expect(r?.bugs.isEmpty == true, "\(r?.bugs.map { $0.bug?.message ?? "" } ?? [])")
+    #expect(r?.statistics.complete == true)
+  }
+}
+
 @Suite struct NullSlotTests {
   @Test func intPointerThroughNullIsABugNotTheFirstVariable() {
     // Slot 0 is reserved: a NULL `int *` no longer aliases the first variable.

@@ -166,10 +166,13 @@ extension Machine {
         case .failure(let b): return b
         }
       }
-      let function = values.removeFirst()
-      guard function >= 0 && function < program.functions.count,
+      let pointer = values.removeFirst()
+      if pointer == 0 {
+        return bug(.badPointer, "call through a NULL function pointer", s, ref, cpu: cpu, at: instr.location)
+      }
+      guard let function = program.function(atValue: pointer),
             program.functions[function].parameterCount == values.count else {
-        return bug(.badPointer, "call through a bad function pointer (\(function))", s, ref, cpu: cpu, at: instr.location)
+        return bug(.badPointer, "call through a bad function pointer (\(pointer))", s, ref, cpu: cpu, at: instr.location)
       }
       if s[ref].frames.count >= 64 {
         return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.location)

@@ -373,7 +373,7 @@ public struct Checker {
       if let v = constantValue(value) { slots[slot].initial = v; continue }
       switch value.kind {
       case .name(let n) where functionsByName[n] != nil:
-        slots[slot].initial = functionsByName[n]!.index
+        slots[slot].initial = Program.functionValue(functionsByName[n]!.index)
         addressTaken.insert(functionsByName[n]!.index)
       case .unary(.addressOf, let inner):
         if case .name(let n) = inner.kind, case .object(let oid, _)? = globalsByName[n] { slots[slot].initial = oid } else {

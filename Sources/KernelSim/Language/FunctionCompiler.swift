@@ -360,7 +360,7 @@ struct FunctionCompiler {
     }
     if checker.globalsByName[n] == nil, let sig = checker.functionsByName[n] {
       checker.addressTaken.insert(sig.index)
-      return Typed(expr: .constant(sig.index), type: .function, lvalue: nil)
+      return Typed(expr: .constant(Program.functionValue(sig.index)), type: .function, lvalue: nil)
     }
     switch checker.globalsByName[n] {
     case .list(let id)?: return Typed(expr: .constant(id), type: .list, lvalue: nil)

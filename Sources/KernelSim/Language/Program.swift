@@ -300,6 +300,14 @@ public struct Program: Sendable {
   /// a work, timer or RCU callback pointer may touch.
   public var addressTakenFunctions: [Int] = []
 
+  /// The value of a pointer to function `index`: the index plus one, so that 0 is NULL. With
+  /// the index itself, a NULL callback (a timer whose function was never set, `call_rcu(h,
+  /// NULL)`) called the program's first function, `irq_work_queue` with the prelude, and
+  /// `if (f)` took a pointer to it for NULL.
+  public static func functionValue(_ index: Int) -> Int { index + 1 }
+  /// The function a pointer value names, if any (nil for NULL and for non-function values).
+  public func function(atValue v: Int) -> Int? { v >= 1 && v <= functions.count ? v - 1 : nil }
+
   /// The scenario's short name: its file name without directory and extension.
   public var name: String {
     let last = path.split(separator: "/").last.map(String.init) ?? path
