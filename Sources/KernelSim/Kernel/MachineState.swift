@@ -192,8 +192,7 @@ public struct MachineState: Hashable, Sendable {
   /// The contexts of `cpu`, bottom (task) first.
   public func chain(of cpu: Int) -> [ContextRef] {
     var refs: [ContextRef] = []
-    if cpus[cpu].current >= 0 { refs.append(.task(Int(cpus[cpu].current))) }
-    for l in cpus[cpu].stack.indices { refs.append(.interrupt(cpu: cpu, level: l)) }
+    forEachContext(of: cpu) { r, _ in refs.append(r) }
     return refs
   }
 
