@@ -57,7 +57,7 @@ import Testing
       #expect(!same(cpu, c), "a change of \(name) went unnoticed")
     }
 
-    let s = MachineState(cpus: [cpu], tasks: [Self.base()], locks: [LockState()], lockQueues: [LockQueues()], globals: [0],
+    let s = MachineState(cpus: [cpu], tasks: [Self.base()], locks: [LockState()], lockQueues: LockQueueTable(count: 1), globals: [0],
                          firesLeft: [1], lists: [[]])
     // cpus and tasks are compared part by part; the other seven are the rest.
     #expect(Mirror(reflecting: s).children.count == 9)

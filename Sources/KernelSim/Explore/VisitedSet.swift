@@ -29,16 +29,14 @@ struct VisitedSet {
   /// Locals it says are dead are written as 0 (`LocalLiveness`).
   let live: LocalLiveness?
 
-  /// Idle locks and lock queues of the baseline's count, shared by every decoded state until
+  /// Idle locks of the baseline's count, shared by every decoded state until
   /// it writes one.
   private let idleLocks: [LockState]
-  private let idleQueues: [LockQueues]
 
   init(baseline: MachineState, live: LocalLiveness? = nil) {
     self.baseline = baseline
     self.live = live
     idleLocks = Array(repeating: LockState(), count: baseline.locks.count)
-    idleQueues = Array(repeating: LockQueues(), count: baseline.locks.count)
   }
 
   var count: Int { states.count }
@@ -196,7 +194,7 @@ struct VisitedSet {
     }
     var p = ByteReader(bytes: restParts.bytes(id))
     let s = MachineState(decodingRest: &p, cpus: cpus, tasks: tasks, baseline: baseline,
-                         idleLocks: idleLocks, idleQueues: idleQueues)
+                         idleLocks: idleLocks)
     decodedRests[slot] = (id, MachineState(cpus: [], tasks: [], locks: s.locks, lockQueues: s.lockQueues,
                                            globals: s.globals, firesLeft: s.firesLeft, lists: s.lists,
                                            rcu: s.rcu, preemptionsLeft: s.preemptionsLeft))

@@ -50,7 +50,7 @@ public struct Machine: Sendable {
     }
     var s = MachineState(cpus: Array(repeating: CPUState(), count: program.cpuCount), tasks: tasks,
                          locks: Array(repeating: LockState(), count: program.locks.count),
-                         lockQueues: Array(repeating: LockQueues(), count: program.locks.count),
+                         lockQueues: LockQueueTable(count: program.locks.count),
                          globals: program.globals.map(\.initial), firesLeft: fires.map { Int16($0) })
     s.lists = Array(repeating: [], count: program.lists.count)
     s.preemptionsLeft = Int8(clamping: preemptions)

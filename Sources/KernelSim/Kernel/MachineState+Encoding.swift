@@ -184,22 +184,27 @@ extension MachineState {
   /// RCU grace-period machine and the preemption budget.
   func encodeRest(into w: inout ByteWriter, baseline base: MachineState?) {
     let baseline = base?.globals ?? []
-    // Index-based, field by field: copying each LockState (three arrays) to compare it with
-    // an idle one cost a retain and a release per array per lock per state.
-    func busy(_ i: Int) -> Bool {
-      !locks[i].owner.isNone || !locks[i].pendingWriter.isNone || !lockQueues[i].readers.isEmpty
-        || !lockQueues[i].waiters.isEmpty || !lockQueues[i].wakees.isEmpty
-    }
     // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
-    // value, then a 0 (gaps are at least 1), so each is written in one pass.
+    // value, then a 0 (gaps are at least 1), so each is written in one pass. A lock is busy if
+    // it has an owner or a pending writer, or queues (the table's entries, walked alongside).
     w.put(locks.count)
     var last = -1
-    for i in locks.indices where busy(i) {
+    let queued = lockQueues.entries
+    var next = 0
+    for i in locks.indices {
+      let hasQueues = next < queued.count && Int(queued[next].lock) == i
+      guard hasQueues || !locks[i].owner.isNone || !locks[i].pendingWriter.isNone else { continue }
       w.put(i - last); last = i
       w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
-      w.put(lockQueues[i].readers.count); for r in lockQueues[i].readers { w.put(Int(r.raw)) }
-      w.put(lockQueues[i].waiters.count); for x in lockQueues[i].waiters { w.put(Int(x.task)); w.put(x.mode.code) }
-      w.put(lockQueues[i].wakees.count); for x in lockQueues[i].wakees { w.put(Int(x)) }
+      if hasQueues {
+        let q = queued[next].queues
+        next += 1
+        w.put(q.readers.count); for r in q.readers { w.put(Int(r.raw)) }
+        w.put(q.waiters.count); for x in q.waiters { w.put(Int(x.task)); w.put(x.mode.code) }
+        w.put(q.wakees.count); for x in q.wakees { w.put(Int(x)) }
+      } else {
+        w.put(0); w.put(0); w.put(0)
+      }
     }
     w.put(0)
     w.put(globals.count)
@@ -221,8 +226,7 @@ extension MachineState {
 
   /// `idleLocks`: an array of idle locks of the state's size to start from (shared storage),
   /// made once by the caller; without it one is built.
-  init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil,
-       idleQueues: [LockQueues]? = nil) {
+  init(decoding r: inout ByteReader, baseline base: MachineState?, idleLocks: [LockState]? = nil) {
     let cpus = (0..<r.get()).map { _ in CPUState(decoding: &r) }
     let taskCount = r.get()
     // Unwritten tasks are the baseline's; without one every task is written, in order.
@@ -235,12 +239,12 @@ extension MachineState {
       let t = TaskState(decoding: &r, index: at)
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
-    self.init(decodingRest: &r, cpus: cpus, tasks: tasks, baseline: base, idleLocks: idleLocks, idleQueues: idleQueues)
+    self.init(decodingRest: &r, cpus: cpus, tasks: tasks, baseline: base, idleLocks: idleLocks)
   }
 
   /// The state with these CPUs and tasks and the rest read from `r` (`encodeRest`).
   init(decodingRest r: inout ByteReader, cpus: [CPUState], tasks: [TaskState], baseline base: MachineState?,
-       idleLocks: [LockState]? = nil, idleQueues: [LockQueues]? = nil) {
+       idleLocks: [LockState]? = nil) {
     self.cpus = cpus
     self.tasks = tasks
     let baseline = base?.globals ?? []
@@ -252,11 +256,7 @@ extension MachineState {
     } else {
       locks = Array(repeating: LockState(), count: lockCount)
     }
-    if let idleQueues, idleQueues.count == lockCount {
-      lockQueues = idleQueues
-    } else {
-      lockQueues = Array(repeating: LockQueues(), count: lockCount)
-    }
+    lockQueues = LockQueueTable(count: lockCount)
     var at = -1
     while true {
       let gap = r.get()

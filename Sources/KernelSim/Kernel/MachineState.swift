@@ -127,7 +127,7 @@ public struct LockState: Hashable, Sendable {
   public var pendingWriter: ContextRef = .none
 }
 
-/// A lock's read-side holders and queues (`MachineState.lockQueues`, indexed like `locks`).
+/// A lock's read-side holders and queues (`MachineState.lockQueues`, by lock index).
 public struct LockQueues: Hashable, Sendable {
   /// Read-side holders of an rwlock, sorted; a context appears once per hold.
   public var readers: [ContextRef] = []
@@ -148,8 +148,9 @@ public struct MachineState: Hashable, Sendable {
   public var cpus: [CPUState]
   public var tasks: [TaskState]
   public var locks: [LockState]
-  /// Per lock, its readers and queues (kept apart from `locks`, see `LockState`).
-  public var lockQueues: [LockQueues]
+  /// Per lock, its readers and queues (kept apart from `locks`, see `LockState`; stored only
+  /// where not empty, see `LockQueueTable`).
+  public var lockQueues: LockQueueTable
   public var globals: [Int]
   /// Remaining firings per interrupt source.
   public var firesLeft: [Int16]

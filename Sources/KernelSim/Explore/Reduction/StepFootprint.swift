@@ -128,14 +128,13 @@ extension Machine {
         && a.waitFor == b.waitFor { continue }
       if !(fp.scheduler && Int32(i) == own) { return false }
     }
-    // Compare before testing membership, and locks field by field: most entries are unchanged,
-    // and the synthesized `==` on two LockStates retained their three arrays each.
+    // Compare before testing membership: most locks are unchanged. Queues are compared only
+    // where either state has any (`LockQueueTable`).
     for l in s.locks.indices {
-      if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter
-        && s.lockQueues[l].readers == t.lockQueues[l].readers && s.lockQueues[l].waiters == t.lockQueues[l].waiters
-        && s.lockQueues[l].wakees == t.lockQueues[l].wakees { continue }
+      if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter { continue }
       if !fp.locks.contains(l) { return false }
     }
+    guard s.lockQueues.allDifferences(from: t.lockQueues, { fp.locks.contains($0) }) else { return false }
     for g in s.globals.indices where s.globals[g] != t.globals[g] && !fp.writes.contains(g) { return false }
     for l in s.lists.indices where s.lists[l] != t.lists[l] && !fp.lists.contains(l) { return false }
     return true
