@@ -12,7 +12,12 @@ let package = Package(
   ],
   targets: [
     // Everything but argument parsing and curses: language, kernel model, explorer, reports.
-    .target(name: "KernelSim"),
+    // Release builds drop the runtime's dynamic exclusivity checks (variables captured by the
+    // explorer's local functions are checked on every access: about 2% of a search's
+    // instructions); debug builds, which the tests run, keep them.
+    .target(
+      name: "KernelSim",
+      swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
     // The pure frame model of `ksim watch`: (timeline, view state, size) -> grid; the key reducer.
     .target(name: "TimelineView", dependencies: ["KernelSim"]),
     // Thin C module over the system's ncursesw (modulemap + shim header). Only Screen.swift uses it.
