@@ -81,7 +81,7 @@ public struct Explorer {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
-      if bug != nil { return Successor(choice: choice, state: next, bug: bug, isBug: true, key: nil, seen: nil, cycle: nil) }
+      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = visited.key(next, from: (state, parts))
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
@@ -182,7 +182,7 @@ public struct Explorer {
             // step leads to a deadlocked state, new or stored before (it is not expanded: the
             // postponed CPUs would never run on that path). The cycle proviso is checked on
             // the graph once the queue runs dry (`ReducedCycles`).
-            if computed[i]!.isBug || computed[i]!.cycle != nil || computed[i]!.seen.map({ deadlocked.contains($0) }) ?? false
+            if computed[i]!.bug != nil || computed[i]!.cycle != nil || computed[i]!.seen.map({ deadlocked.contains($0) }) ?? false
               || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
               continue candidates
             }
@@ -275,8 +275,6 @@ public struct Explorer {
     var choice: Choice
     var state: MachineState
     var bug: Bug?
-    /// `bug != nil`, stored: testing the optional in place copied the whole `Bug`.
-    var isBug = false
     var key: StateKey?
     /// The id it was already stored under when it was computed (its cycle was then not
     /// looked for), or nil if it was new.

@@ -15,7 +15,12 @@ public enum Choice: Hashable, Sendable {
 
 /// A kernel-level error the scenario's code commits: what lockdep or a WARN would print.
 /// These are findings, not crashes: the explorer reports them with a witness.
-public struct Bug: Hashable, Sendable {
+///
+/// A class, immutable: every step and every expression evaluation returns an optional bug
+/// (`Bug?`, `Result<Int, Bug>`), almost always nil, and as a struct of some 90 bytes each of
+/// those was returned through memory and destroyed through an outlined function; as a
+/// reference it is one word.
+public final class Bug: Hashable, Sendable {
   public enum Kind: String, Sendable, Hashable {
     case unlockNotHeld = "bad unlock balance"
     case exitHoldingLock = "context exited holding a lock"
@@ -28,12 +33,30 @@ public struct Bug: Hashable, Sendable {
     case runaway = "no visible operation"
     case sleepInAtomic = "scheduling while atomic"
   }
-  public var kind: Kind
-  public var message: String
-  public var context: ContextRef
-  public var cpu: Int?
-  public var chain: [String]
-  public var location: SourceLocation?
+  public let kind: Kind
+  public let message: String
+  public let context: ContextRef
+  public let cpu: Int?
+  public let chain: [String]
+  public let location: SourceLocation?
+
+  public init(kind: Kind, message: String, context: ContextRef, cpu: Int?, chain: [String], location: SourceLocation?) {
+    self.kind = kind
+    self.message = message
+    self.context = context
+    self.cpu = cpu
+    self.chain = chain
+    self.location = location
+  }
+
+  public static func == (a: Bug, b: Bug) -> Bool {
+    a.kind == b.kind && a.message == b.message && a.context == b.context && a.cpu == b.cpu && a.chain == b.chain
+      && a.location == b.location
+  }
+
+  public func hash(into h: inout Hasher) {
+    h.combine(kind); h.combine(message); h.combine(context); h.combine(cpu); h.combine(chain); h.combine(location)
+  }
 }
 
 /// What happened in a step, for timelines and reports. Only recorded when asked for.
