@@ -13,7 +13,7 @@ extension Machine {
     var advancePC = true
     switch instr.op {
     case .either(let arms):
-      s[ref].frames[s[ref].frames.count - 1].pc = Int32(arms[min(branch, arms.count - 1)])
+      s.setPC(ref, Int32(arms[min(branch, arms.count - 1)]))
       advancePC = false
       record(&log, s, .branch, ref, cpu: cpu, at: instr.location, "either", "takes branch \(branch + 1) of \(arms.count)")
     case .primitive:
@@ -31,7 +31,7 @@ extension Machine {
       }
       if let bug = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return bug }
     }
-    if advancePC { s[ref].frames[s[ref].frames.count - 1].pc += 1 }
+    if advancePC { s.advancePC(ref) }
     return advance(&s, ref, cpu: cpu, log: &log)
   }
 
@@ -43,7 +43,7 @@ extension Machine {
       if instr.visible {
         guard fusesIntoStep(instr.op, s, ref, cpu: cpu) else { return nil }
         if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
-        s[ref].frames[s[ref].frames.count - 1].pc += 1
+        s.advancePC(ref)
         continue
       }
       budget -= 1
@@ -52,7 +52,7 @@ extension Machine {
       }
       var advancePC = true
       if let b = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return b }
-      if advancePC { s[ref].frames[s[ref].frames.count - 1].pc += 1 }
+      if advancePC { s.advancePC(ref) }
     }
     // A context that ended while something runs above it (a softirq started by its own
     // local_bh_enable) finishes once it is back on top; see `resumeAfterPop`.
@@ -107,11 +107,10 @@ extension Machine {
   /// Executes one non-primitive instruction (possibly a visible global access).
   func executeLocal(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction,
                     advancePC: inout Bool, log: inout EventLog?) -> Bug? {
-    let top = s[ref].frames.count - 1
     switch instr.op {
     case .setLocal(let slot, let e):
       switch evaluate(e, in: s, ref, cpu: cpu) {
-      case .success(let v): s[ref].frames[top].locals[slot] = v
+      case .success(let v): s.setLocal(ref, slot, v)
       case .failure(let b): return b
       }
     case .store(let lv, let e):
@@ -122,12 +121,12 @@ extension Machine {
       }
       if let b = assign(&s, ref, cpu: cpu, lv, value, at: instr.location, log: &log) { return b }
     case .jump(let target):
-      s[ref].frames[top].pc = Int32(target)
+      s.setPC(ref, Int32(target))
       advancePC = false
     case .branchIfFalse(let c, let target):
       switch evaluate(c, in: s, ref, cpu: cpu) {
       case .success(let v):
-        if v == 0 { s[ref].frames[top].pc = Int32(target); advancePC = false }
+        if v == 0 { s.setPC(ref, Int32(target)); advancePC = false }
       case .failure(let b): return b
       }
     case .call(let function, let args, let result):
@@ -139,10 +138,10 @@ extension Machine {
         case .failure(let b): return b
         }
       }
-      if s[ref].frames.count >= 64 {
+      if s.frameCount(ref) >= 64 {
         return bug(.runaway, "call depth 64 exceeded calling \(program.functions[function].name): unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
       }
-      s[ref].frames[top].pc += 1
+      s.advancePC(ref)
       advancePC = false
       s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: Int32(result ?? -1)))
     case .returnValue(let e):
@@ -156,7 +155,7 @@ extension Machine {
       let finished = s[ref].frames.removeLast()
       advancePC = false
       if finished.result >= 0, !s[ref].frames.isEmpty {
-        s[ref].frames[s[ref].frames.count - 1].locals[Int(finished.result)] = value
+        s.setLocal(ref, Int(finished.result), value)
       }
     case .callIndirect(let fnExpr, let args):
       var values: [Int] = []
@@ -174,10 +173,10 @@ extension Machine {
             program.functions[function].parameterCount == values.count else {
         return bug(.badPointer, "call through a bad function pointer (\(pointer))", s, ref, cpu: cpu, at: instr.location)
       }
-      if s[ref].frames.count >= 64 {
+      if s.frameCount(ref) >= 64 {
         return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
       }
-      s[ref].frames[top].pc += 1
+      s.advancePC(ref)
       advancePC = false
       var locals = Array(repeating: 0, count: program.functions[function].localCount)
       for (i, v) in values.enumerated() { locals[i] = v }
@@ -195,7 +194,7 @@ extension Machine {
               at loc: SourceLocation, log: inout EventLog?) -> Bug? {
     switch lv {
     case .local(let slot):
-      s[ref].frames[s[ref].frames.count - 1].locals[slot] = value
+      s.setLocal(ref, slot, value)
     case .global(let slotExpr):
       switch evaluate(slotExpr, in: s, ref, cpu: cpu) {
       case .success(let slot) where slot <= 0 || slot >= s.globals.count:
@@ -214,7 +213,7 @@ extension Machine {
   func evaluate(_ e: CExpr, in s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
     switch e {
     case .constant(let v): return .success(v)
-    case .local(let slot): return .success(s[ref].frames[s[ref].frames.count - 1].locals[slot])
+    case .local(let slot): return .success(s.local(ref, slot))
     case .global(let slot): return .success(s.globals[slot])
     case .field(let base, let index):
       switch evaluate(base, in: s, ref, cpu: cpu) {

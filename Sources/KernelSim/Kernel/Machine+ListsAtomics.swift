@@ -4,7 +4,7 @@
 extension Machine {
   func listOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: ListOp, _ values: ArgValues, result: Int?,
               at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     let list = values[values.count - 1]
     guard list >= 0 && list < s.lists.count else {
       return .bug(bug(.outOfBounds, "\(op.rawValue): not a list", s, ref, cpu: cpu, at: loc))
@@ -38,7 +38,7 @@ extension Machine {
 
   func atomicOp(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: AtomicOp, _ values: ArgValues, result: Int?,
                 at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     let slotIndex: Int
     switch op {
     case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slotIndex = values[1]

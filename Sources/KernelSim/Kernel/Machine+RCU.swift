@@ -10,7 +10,7 @@
 extension Machine {
   func rcu(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: RCUOp, _ values: ArgValues, result: Int?,
            at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     switch op {
     case .readLock:
       s[ref].rcuDepth += 1

@@ -21,7 +21,7 @@ extension Machine {
 
   func sched(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SchedOp, _ values: ArgValues, result: Int?,
              at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     func taskArg(_ i: Int) -> Int? {
       guard values.count > i, let t = task(ofObject: values[i]) else { return nil }
       return t
@@ -110,7 +110,7 @@ extension Machine {
     // Off the CPU: a task inside rcu_read_lock() is now a blocked reader holding up every grace
     // period, and the CPU has passed a quiescent state.
     rcuNoteContextSwitch(&s, cpu: cpu)
-    s[ref].frames[s[ref].frames.count - 1].pc += 1  // resumes after the switch when woken
+    s.advancePC(ref)  // resumes after the switch when woken
     record(&log, s, .sleeps, ref, cpu: cpu, at: loc, "schedule()", "task \(program.tasks[t].name) sleeps (state \(s.tasks[t].state))")
     return .blocked
   }

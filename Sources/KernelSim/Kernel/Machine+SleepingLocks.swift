@@ -23,7 +23,7 @@ extension Machine {
 
   func sleepLock(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ op: SleepLockOp, _ values: ArgValues,
                  result: Int?, name: String, at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
-    func setResult(_ v: Int) { if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = v } }
+    func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     let lock = values[0]
     let lname = program.locks[lock].name
     if op == .nextWakee {
@@ -206,7 +206,7 @@ extension Machine {
     s.cpus[cpu].current = -1
     // Off the CPU: a quiescent state for it (a task inside rcu_read_lock() is now a blocked reader).
     rcuNoteContextSwitch(&s, cpu: cpu)
-    s[ref].frames[s[ref].frames.count - 1].pc += 1
+    s.advancePC(ref)
     record(&log, s, .sleeps, ref, cpu: cpu, at: loc, "msleep()", "task \(program.tasks[t].name) sleeps for a while")
     return .blocked
   }

@@ -68,7 +68,7 @@ extension Machine {
       } else {
         s.locks[lock].owner = ref
       }
-      if let result { s[ref].frames[s[ref].frames.count - 1].locals[result] = 1 }
+      if let result { s.setLocal(ref, result, 1) }
       record(&log, s, .acquired, ref, cpu: cpu, at: loc, op, resuming ? "acquired after spinning" : "acquired", lock: lock)
       return .done
     }
@@ -80,16 +80,16 @@ extension Machine {
       case .irq: s[ref].irqsOff = false
       case .irqsave:
         if case .local(let slot)? = out {
-          s[ref].irqsOff = s[ref].frames[s[ref].frames.count - 1].locals[slot] & Machine.eflagsIF == 0
+          s[ref].irqsOff = s.local(ref, slot) & Machine.eflagsIF == 0
         } else if let out, case .global(let e) = out, case .success(let slot) = evaluate(e, in: s, ref, cpu: cpu) {
           s[ref].irqsOff = s.globals[slot] & Machine.eflagsIF == 0
         }
       case .bh:
-        if let r = result { s[ref].frames[s[ref].frames.count - 1].locals[r] = 0 }
+        if let r = result { s.setLocal(ref, r, 0) }
         record(&log, s, .trylockFailed, ref, cpu: cpu, at: loc, op, "fails (\(holderText(s, lock: lock)))", lock: lock)
         return bhEnable(&s, ref, cpu: cpu, at: loc, log: &log, recordAs: nil)
       }
-      if let r = result { s[ref].frames[s[ref].frames.count - 1].locals[r] = 0 }
+      if let r = result { s.setLocal(ref, r, 0) }
       record(&log, s, .trylockFailed, ref, cpu: cpu, at: loc, op, "fails (\(holderText(s, lock: lock)))", lock: lock)
       return .done
     }

@@ -183,6 +183,57 @@ public struct MachineState: Hashable, Sendable {
     return (f.function, f.pc)
   }
 
+  /// Top-frame accessors for the interpreter, through stored properties: `self[ref]`'s
+  /// getter copied the context (a retain of its frames) just to count them, and its `_modify`
+  /// ran as a coroutine on every local written and every pc advanced.
+  @inline(__always) func frameCount(_ ref: ContextRef) -> Int {
+    ref.isTask ? tasks[ref.taskIndex].context.frames.count : cpus[ref.cpu].stack[ref.level].frames.count
+  }
+
+  /// Local `slot` of `ref`'s top frame.
+  @inline(__always) func local(_ ref: ContextRef, _ slot: Int) -> Int {
+    if ref.isTask {
+      let t = ref.taskIndex
+      return tasks[t].context.frames[tasks[t].context.frames.count - 1].locals[slot]
+    }
+    return cpus[ref.cpu].stack[ref.level].frames[cpus[ref.cpu].stack[ref.level].frames.count - 1].locals[slot]
+  }
+
+  @inline(__always) mutating func setLocal(_ ref: ContextRef, _ slot: Int, _ value: Int) {
+    if ref.isTask {
+      let t = ref.taskIndex
+      let top = tasks[t].context.frames.count - 1
+      tasks[t].context.frames[top].locals[slot] = value
+    } else {
+      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
+      cpus[ref.cpu].stack[ref.level].frames[top].locals[slot] = value
+    }
+  }
+
+  /// Sets the pc of `ref`'s top frame.
+  @inline(__always) mutating func setPC(_ ref: ContextRef, _ pc: Int32) {
+    if ref.isTask {
+      let t = ref.taskIndex
+      let top = tasks[t].context.frames.count - 1
+      tasks[t].context.frames[top].pc = pc
+    } else {
+      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
+      cpus[ref.cpu].stack[ref.level].frames[top].pc = pc
+    }
+  }
+
+  /// Moves `ref`'s top frame to its next instruction.
+  @inline(__always) mutating func advancePC(_ ref: ContextRef) {
+    if ref.isTask {
+      let t = ref.taskIndex
+      let top = tasks[t].context.frames.count - 1
+      tasks[t].context.frames[top].pc += 1
+    } else {
+      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
+      cpus[ref.cpu].stack[ref.level].frames[top].pc += 1
+    }
+  }
+
   /// The running (top) context of `cpu`, or nil when the CPU is in its idle loop.
   public func top(of cpu: Int) -> ContextRef? {
     let c = cpus[cpu]
