@@ -5,7 +5,7 @@ extension Machine {
   /// Source `source` may fire on `cpu` now: the running context has interrupts enabled and the
   /// line is not already in its handler (the irq is masked while its handler runs).
   func irqCanArrive(_ s: MachineState, source: Int, cpu: Int) -> Bool {
-    if let top = s.top(of: cpu), s[top].irqsOff { return false }
+    if let top = s.top(of: cpu), s.irqsOff(top) { return false }
     return !s.cpus[cpu].stack.contains { $0.kind == .hardirq(source) }
   }
 

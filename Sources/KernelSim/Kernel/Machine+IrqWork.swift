@@ -4,7 +4,7 @@
 extension Machine {
   func ipiCanArrive(_ s: MachineState, cpu: Int) -> Bool {
     guard s.cpus[cpu].ipiPending, program.ipiHandler != nil else { return false }
-    if let top = s.top(of: cpu), s[top].irqsOff { return false }
+    if let top = s.top(of: cpu), s.irqsOff(top) { return false }
     return !s.cpus[cpu].stack.contains { $0.kind == .ipi }
   }
 

@@ -130,8 +130,9 @@ extension Machine {
   /// bh count zero, irqs on, nothing stacked above it) and another task is waiting for this CPU.
   func canPreempt(_ s: MachineState, cpu: Int) -> Bool {
     guard s.preemptionsLeft > 0, s.cpus[cpu].stack.isEmpty, s.cpus[cpu].current >= 0 else { return false }
-    let c = s.tasks[Int(s.cpus[cpu].current)].context
-    guard c.preempt == 0, c.bh == 0, !c.irqsOff, c.spinningOn < 0, !c.frames.isEmpty else { return false }
+    let t = Int(s.cpus[cpu].current)
+    guard s.tasks[t].context.preempt == 0, s.tasks[t].context.bh == 0, !s.tasks[t].context.irqsOff,
+          s.tasks[t].context.spinningOn < 0, !s.tasks[t].context.frames.isEmpty else { return false }
     return s.tasks.indices.contains { isPickable(s, task: $0, cpu: cpu) }
   }
 

@@ -31,6 +31,27 @@ public struct Machine: Sendable {
     self.fires = program.irqs.map { irqBound ?? $0.fires ?? 1 }
     self.preemptions = preemptions ?? program.preemptions
     self.fusesEnables = fusesEnables
+    var base: [Int32] = []
+    var arms: [Int16] = []
+    for f in program.functions {
+      base.append(Int32(arms.count))
+      for instr in f.code {
+        if case .either(let a) = instr.op { arms.append(Int16(clamping: a.count)) } else { arms.append(0) }
+      }
+    }
+    codeBase = base
+    armsAt = arms
+  }
+
+  /// Per instruction of every function (from `codeBase[function]`): the arms of an `either`,
+  /// 0 for any other instruction. Read for each CPU of each state; matching the instruction
+  /// itself copied it.
+  private let codeBase: [Int32]
+  private let armsAt: [Int16]
+
+  /// How many arms the `either` at `pc` of `function` has (0: not an `either`).
+  @inline(__always) func eitherArms(function: Int, pc: Int) -> Int {
+    Int(armsAt[Int(codeBase[function]) + pc])
   }
 
   public func initialState() -> MachineState {
@@ -64,13 +85,16 @@ public struct Machine: Sendable {
     choices.reserveCapacity(2 * program.cpuCount + program.irqs.count)
     for cpu in 0..<program.cpuCount {
       if let top = s.top(of: cpu) {
-        let ctx = s[top]
-        if ctx.spinningOn >= 0 {
-          if canAcquire(s, lock: Int(ctx.spinningOn), mode: ctx.spinMode, by: top) {
+        // Fields and the pending instruction's arm count read in place: copying the context
+        // and the instruction (to match `either`) retained their arrays for every CPU of
+        // every state.
+        let spin = s.spinning(top)
+        if spin.lock >= 0 {
+          if canAcquire(s, lock: Int(spin.lock), mode: spin.mode, by: top) {
             choices.append(.run(cpu: cpu, branch: 0))
           }
-        } else if let f = ctx.frames.last, case .either(let arms) = program.functions[Int(f.function)].code[Int(f.pc)].op {
-          for b in arms.indices { choices.append(.run(cpu: cpu, branch: b)) }
+        } else if let (function, pc) = s.topFrame(top), case let arms = eitherArms(function: Int(function), pc: Int(pc)), arms > 0 {
+          for b in 0..<arms { choices.append(.run(cpu: cpu, branch: b)) }
         } else {
           choices.append(.run(cpu: cpu, branch: 0))
         }

@@ -190,6 +190,20 @@ public struct MachineState: Hashable, Sendable {
     ref.isTask ? tasks[ref.taskIndex].context.frames.count : cpus[ref.cpu].stack[ref.level].frames.count
   }
 
+  /// Whether `ref` runs with interrupts disabled.
+  @inline(__always) func irqsOff(_ ref: ContextRef) -> Bool {
+    ref.isTask ? tasks[ref.taskIndex].context.irqsOff : cpus[ref.cpu].stack[ref.level].irqsOff
+  }
+
+  /// The lock `ref` spins on (-1: none) and the side it wants.
+  @inline(__always) func spinning(_ ref: ContextRef) -> (lock: Int32, mode: LockMode) {
+    if ref.isTask {
+      let t = ref.taskIndex
+      return (tasks[t].context.spinningOn, tasks[t].context.spinMode)
+    }
+    return (cpus[ref.cpu].stack[ref.level].spinningOn, cpus[ref.cpu].stack[ref.level].spinMode)
+  }
+
   /// Local `slot` of `ref`'s top frame.
   @inline(__always) func local(_ ref: ContextRef, _ slot: Int) -> Int {
     if ref.isTask {
