@@ -155,8 +155,10 @@ public struct Explorer {
       // Successors stay in `computed` and are read in place or moved out (`take()`): copying
       // one retained every array of its state.
       // Reused from state to state (see `VisitedSet.parts(_:into:)`).
-      computed.removeAll(keepingCapacity: true)
-      computed.append(contentsOf: repeatElement(nil, count: choices.count))
+      // Cleared slot by slot: appending `repeatElement(nil, count:)` went through the generic
+      // path, some 650 instructions a state.
+      while computed.count < choices.count { computed.append(nil) }
+      for i in computed.indices { computed[i] = nil }
       visited.parts(id, into: &parts)
       func compute(_ i: Int) {
         if computed[i] == nil { computed[i] = successor(state, parts, choices[i]) }

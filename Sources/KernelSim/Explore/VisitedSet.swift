@@ -33,6 +33,15 @@ struct VisitedSet {
   /// it writes one.
   private let idleLocks: [LockState]
 
+  /// The writers `key` encodes into, kept from call to call (two allocations and frees per
+  /// transition otherwise). A reference: `ByteWriter` owns its buffer and cannot be copied.
+  private let writers = KeyWriters()
+
+  final class KeyWriters {
+    var part = ByteWriter(capacity: 256)
+    var vector = ByteWriter(capacity: 64)
+  }
+
   init(baseline: MachineState, live: LocalLiveness? = nil) {
     self.baseline = baseline
     self.live = live
@@ -95,21 +104,21 @@ struct VisitedSet {
   /// a step did not write are still the parent's storage, compared by identity) and keep the
   /// parent's ids, without being encoded and looked up again.
   mutating func key(_ s: MachineState, from parent: (state: MachineState, parts: Parts)? = nil) -> StateKey {
-    var part = ByteWriter(capacity: 256)
-    var vector = ByteWriter(capacity: 64)
-    vector.put(s.cpus.count)
+    writers.vector.truncate(to: 0)
+    writers.part.truncate(to: 0)
+    writers.vector.put(s.cpus.count)
     s.cpus.withUnsafeBufferPointer { cpus in
       for c in cpus.indices {
         if let parent, c < parent.parts.cpus.count,
            parent.state.cpus.withUnsafeBufferPointer({ CPUState.same($0.baseAddress! + c, cpus.baseAddress! + c) }) {
-          vector.put(Int(parent.parts.cpus[c]))
+          writers.vector.put(Int(parent.parts.cpus[c]))
         } else {
-          cpus[c].encode(into: &part, live: live)
-          vector.put(VisitedSet.intern(&cpuParts, &part))
+          cpus[c].encode(into: &writers.part, live: live)
+          writers.vector.put(VisitedSet.intern(&cpuParts, &writers.part))
         }
       }
     }
-    vector.put(s.tasks.count)
+    writers.vector.put(s.tasks.count)
     if let parent, parent.state.tasks.count == s.tasks.count {
       var last = -1
       s.tasks.withUnsafeBufferPointer { tasks in
@@ -124,12 +133,12 @@ struct VisitedSet {
                 // from (and so its stored part) was not.
                 let id = parent.parts.tasks[i]
                 if id < 0 || isBaseline() { continue }
-                vector.put(i - last); last = i
-                vector.put(Int(id))
+                writers.vector.put(i - last); last = i
+                writers.vector.put(Int(id))
               } else if !isBaseline() {
-                vector.put(i - last); last = i
-                task.pointee.encodeFields(into: &part, live: live)
-                vector.put(VisitedSet.intern(&taskParts, &part))
+                writers.vector.put(i - last); last = i
+                task.pointee.encodeFields(into: &writers.part, live: live)
+                writers.vector.put(VisitedSet.intern(&taskParts, &writers.part))
               }
             }
           }
@@ -137,19 +146,19 @@ struct VisitedSet {
       }
     } else {
       s.forEachChangedTask(baseline: baseline) { task, gap in
-        vector.put(gap)
-        task.pointee.encodeFields(into: &part, live: live)
-        vector.put(VisitedSet.intern(&taskParts, &part))
+        writers.vector.put(gap)
+        task.pointee.encodeFields(into: &writers.part, live: live)
+        writers.vector.put(VisitedSet.intern(&taskParts, &writers.part))
       }
     }
-    vector.put(0)
+    writers.vector.put(0)
     if let parent, s.sameRest(as: parent.state) {
-      vector.put(Int(parent.parts.rest))
+      writers.vector.put(Int(parent.parts.rest))
     } else {
-      s.encodeRest(into: &part, baseline: baseline)
-      vector.put(VisitedSet.intern(&restParts, &part))
+      s.encodeRest(into: &writers.part, baseline: baseline)
+      writers.vector.put(VisitedSet.intern(&restParts, &writers.part))
     }
-    return vector.withBytes(from: 0) { StateKey(raw: $0) }
+    return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
   /// The id of the part in `part` (added to `table` if new); empties `part`.
