@@ -72,11 +72,11 @@ struct VisitedSet {
   func parts(_ id: Int32, into parts: inout Parts) {
     states.withBytes(Int(id)) { bytes in
       var r = RawByteReader(bytes)
-      parts.cpus.removeAll(keepingCapacity: true)
+      parts.cpus.clear()
       for _ in 0..<r.get() { parts.cpus.append(Int32(r.get())) }
       let taskCount = r.get()
-      parts.tasks.removeAll(keepingCapacity: true)
-      parts.tasks.append(contentsOf: repeatElement(-1, count: taskCount))
+      parts.tasks.clear()
+      for _ in 0..<taskCount { parts.tasks.append(-1) }
       var at = -1
       while true {
         let gap = r.get()

@@ -146,12 +146,12 @@ struct PersistentSets: Sendable {
         wakeable[i] = false
       }
       if needs.count != n { needs = Array(repeating: [], count: n) }
-      for i in needs.indices { needs[i].removeAll(keepingCapacity: true) }
+      for i in needs.indices { needs[i].clear() }
       if future.count != n { future = Array(repeating: [], count: n) }
-      for i in future.indices { future[i].removeAll(keepingCapacity: true) }
-      floating.removeAll(keepingCapacity: true)
-      sleepers.removeAll(keepingCapacity: true)
-      sleeperEntries.removeAll(keepingCapacity: true)
+      for i in future.indices { future[i].clear() }
+      floating.clear()
+      sleepers.clear()
+      sleeperEntries.clear()
     }
   }
 
@@ -232,7 +232,7 @@ struct PersistentSets: Sendable {
         case .done, .running: continue
         default: break
         }
-        x.entries.removeAll(keepingCapacity: true)
+        x.entries.clear()
         remaining(tasks[t].context, into: &x.entries)
         if x.entries.isEmpty { x.entries.append(Int32(program.tasks[t].entry)) }
         switch status {
@@ -311,7 +311,7 @@ struct PersistentSets: Sendable {
     // share it, where checking it anew for each cost n^3 footprint comparisons per state.
     var rowKnown: UInt32 = 0
     var unusableCPUs: UInt32 = 0
-    x.rows.removeAll(keepingCapacity: true)
+    x.rows.clear()
     x.rows.append(contentsOf: repeatElement(0, count: n))
     func row(_ d: Int) -> UInt32 {
       if rowKnown & (1 << UInt32(d)) != 0 { return x.rows[d] }
@@ -329,7 +329,7 @@ struct PersistentSets: Sendable {
     var candidates: [(count: Int, cpus: UInt32)] = []
     for c in 0..<n where x.enabledOn[c] > 0 && x.step[c] != nil {
       var inT: UInt32 = 1 << UInt32(c)
-      x.work.removeAll(keepingCapacity: true)
+      x.work.clear()
       x.work.append(c)
       var usable = true
       while let d = x.work.popLast() {
