@@ -76,9 +76,22 @@ struct ByteWriter: ~Copyable {
 
   deinit { base.deallocate() }
 
+  /// The most bytes one varint takes.
+  static let maxVarint = 10
+
   /// A zigzag LEB128 varint (at most 10 bytes).
   @inline(__always) mutating func put(_ x: Int) {
-    if count + 10 > capacity { grow() }
+    if count + ByteWriter.maxVarint > capacity { grow() }
+    putUnchecked(x)
+  }
+
+  /// Makes room for `bytes` more bytes.
+  @inline(__always) mutating func reserve(_ bytes: Int) {
+    while count + bytes > capacity { grow() }
+  }
+
+  /// `put` without the room check: the caller has reserved it.
+  @inline(__always) mutating func putUnchecked(_ x: Int) {
     var z = UInt64(bitPattern: Int64((x << 1) ^ (x >> 63)))
     while z >= 0x80 {
       base[count] = UInt8(truncatingIfNeeded: z) | 0x80
@@ -408,18 +421,23 @@ extension Context {
     if restarts != 0 { w.put(Int(restarts)) }
     if rcuDepth != 0 { w.put(Int(rcuDepth)) }
     w.put(frames.count)
-    for f in frames {
-      w.put(Int(f.function)); w.put(Int(f.pc)); w.put(Int(f.result))
-      w.put(f.locals.count)
-      if let live {
-        let mask = live.firstWord(function: Int(f.function), pc: Int(f.pc))
+    // Frames read in place (iterating copied each, retaining its locals), and room for a
+    // frame's varints made once (`putUnchecked`) rather than checked for every one.
+    frames.withUnsafeBufferPointer { frames in
+      for f in frames {
         f.locals.withUnsafeBufferPointer { locals in
-          for slot in locals.indices {
-            w.put(slot >= 64 || mask & (1 << UInt64(slot)) != 0 ? locals[slot] : 0)
+          w.reserve(ByteWriter.maxVarint * (4 + locals.count))
+          w.putUnchecked(Int(f.function)); w.putUnchecked(Int(f.pc)); w.putUnchecked(Int(f.result))
+          w.putUnchecked(locals.count)
+          if let live {
+            let mask = live.firstWord(function: Int(f.function), pc: Int(f.pc))
+            for slot in locals.indices {
+              w.putUnchecked(slot >= 64 || mask & (1 << UInt64(slot)) != 0 ? locals[slot] : 0)
+            }
+          } else {
+            for x in locals { w.putUnchecked(x) }
           }
         }
-      } else {
-        for x in f.locals { w.put(x) }
       }
     }
   }
