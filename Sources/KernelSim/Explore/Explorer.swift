@@ -76,6 +76,7 @@ public struct Explorer {
     // Per expanded state: the successor of each choice, computed at most once, and the part
     // ids of the state (`VisitedSet.key(_:from:)`).
     var computed: [Successor?] = []
+    var isComputed: [Bool] = []
     var parts = VisitedSet.Parts()
     func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
       var next = state
@@ -155,13 +156,20 @@ public struct Explorer {
       // Successors stay in `computed` and are read in place or moved out (`take()`): copying
       // one retained every array of its state.
       // Reused from state to state (see `VisitedSet.parts(_:into:)`).
-      // Cleared slot by slot: appending `repeatElement(nil, count:)` went through the generic
-      // path, some 650 instructions a state.
-      while computed.count < choices.count { computed.append(nil) }
-      for i in computed.indices { computed[i] = nil }
+      // Which slots hold a successor is kept apart (`isComputed`): testing a slot against nil,
+      // and storing nil into every slot, each went through Optional's generic destroy. Only
+      // slots still holding one (computed for a proviso, not taken) are emptied.
+      while computed.count < choices.count { computed.append(nil); isComputed.append(false) }
+      for i in isComputed.indices where isComputed[i] {
+        computed[i] = nil
+        isComputed[i] = false
+      }
       visited.parts(id, into: &parts)
       func compute(_ i: Int) {
-        if computed[i] == nil { computed[i] = successor(state, parts, choices[i]) }
+        if !isComputed[i] {
+          computed[i] = successor(state, parts, choices[i])
+          isComputed[i] = true
+        }
       }
       var expanded: [Int]? = nil
       if options.reduction && (expandInFull.isEmpty || expandInFull.remove(id) == nil) {
@@ -201,6 +209,7 @@ public struct Explorer {
       for i in expanded ?? Array(choices.indices) {
         compute(i)
         guard let succ = computed[i].take() else { continue }
+        isComputed[i] = false  // taken: nothing left to empty
         let choice = succ.choice
         stats.transitions += 1
         if let bug = succ.bug {
