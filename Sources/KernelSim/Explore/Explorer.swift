@@ -206,7 +206,9 @@ public struct Explorer {
       let again = options.reduction && expanded == nil && cycles.isReduced(id)
       if again { stats.reducedExpansions -= 1 }
       if options.reduction { cycles.setReduced(id, expanded != nil) }
-      for i in expanded ?? Array(choices.indices) {
+      // By position, so that a full expansion builds no array of its indices.
+      for n in 0..<(expanded?.count ?? choices.count) {
+        let i = expanded?[n] ?? n
         compute(i)
         guard let succ = computed[i].take() else { continue }
         isComputed[i] = false  // taken: nothing left to empty
