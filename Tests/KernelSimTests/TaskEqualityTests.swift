@@ -17,12 +17,14 @@ import Testing
   @Test func everyFieldIsCompared() {
     // If a property is added, `TaskState.same` must compare it, and this count must change.
     #expect(Mirror(reflecting: Self.base()).children.count == 8)
-    #expect(Mirror(reflecting: Self.base().context).children.count == 11)
+    // The call stack is three of them: its words, the top frame's offset and the depth.
+    #expect(Mirror(reflecting: Self.base().context).children.count == 13)
     let changes: [(String, (inout TaskState) -> Void)] = [
       ("status", { $0.status = .sleeping }), ("state", { $0.state = 2 }), ("onRQ", { $0.onRQ = false }),
       ("cpu", { $0.cpu = 1 }), ("waitGP", { $0.waitGP = 3 }), ("waitLock", { $0.waitLock = 4 }),
       ("waitFor", { $0.waitFor = 5 }), ("kind", { $0.context.kind = .task(1) }),
-      ("frames", { $0.context.frames[0].locals[0] = 7 }), ("irqsOff", { $0.context.irqsOff = true }),
+      ("frames", { $0.context.frames[0].locals[0] = 7 }), ("pc", { $0.context.frames[0].pc = 3 }),
+      ("depth", { $0.context.push(function: 0, locals: [], result: -1) }), ("irqsOff", { $0.context.irqsOff = true }),
       ("preempt", { $0.context.preempt = 1 }), ("bh", { $0.context.bh = 1 }),
       ("spinningOn", { $0.context.spinningOn = 2 }), ("spinMode", { $0.context.spinMode = .read }),
       ("vector", { $0.context.vector = 3 }), ("batch", { $0.context.batch = 1 }),

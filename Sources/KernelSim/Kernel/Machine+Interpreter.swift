@@ -130,11 +130,12 @@ extension Machine {
       case .failure(let b): return b
       }
     case .call(let function, let args, let result):
-      // Arguments go straight into the callee's locals (no array of values in between).
-      var locals = Array(repeating: 0, count: max(program.functions[function].localCount, args.count))
-      for (i, a) in args.enumerated() {
+      // Arguments are evaluated in the caller's frame into inline storage, then written into
+      // the callee's frame on the context's stack (no array of locals per call).
+      var values = ArgValues()
+      for a in args {
         switch evaluate(a, in: s, ref, cpu: cpu) {
-        case .success(let v): locals[i] = v
+        case .success(let v): values.append(v)
         case .failure(let b): return b
         }
       }
@@ -143,7 +144,8 @@ extension Machine {
       }
       s.advancePC(ref)
       advancePC = false
-      s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: Int32(result ?? -1)))
+      s.pushFrame(ref, function: function, count: program.functions[function].localCount, arguments: values,
+                  result: Int32(result ?? -1))
     case .returnValue(let e):
       var value = 0
       if let e {
@@ -152,20 +154,24 @@ extension Machine {
         case .failure(let b): return b
         }
       }
-      let finished = s[ref].frames.removeLast()
+      let result = s.popFrame(ref)
       advancePC = false
-      if finished.result >= 0, !s[ref].frames.isEmpty {
-        s.setLocal(ref, Int(finished.result), value)
+      if result >= 0, s.frameCount(ref) > 0 {
+        s.setLocal(ref, Int(result), value)
       }
     case .callIndirect(let fnExpr, let args):
-      var values: [Int] = []
-      for a in [fnExpr] + args {
+      let pointer: Int
+      switch evaluate(fnExpr, in: s, ref, cpu: cpu) {
+      case .success(let v): pointer = v
+      case .failure(let b): return b
+      }
+      var values = ArgValues()
+      for a in args {
         switch evaluate(a, in: s, ref, cpu: cpu) {
         case .success(let v): values.append(v)
         case .failure(let b): return b
         }
       }
-      let pointer = values.removeFirst()
       if pointer == 0 {
         return bug(.badPointer, "call through a NULL function pointer", s, ref, cpu: cpu, at: instr.location)
       }
@@ -178,9 +184,7 @@ extension Machine {
       }
       s.advancePC(ref)
       advancePC = false
-      var locals = Array(repeating: 0, count: program.functions[function].localCount)
-      for (i, v) in values.enumerated() { locals[i] = v }
-      s[ref].frames.append(Frame(function: Int32(function), pc: 0, locals: locals, result: -1))
+      s.pushFrame(ref, function: function, count: program.functions[function].localCount, arguments: values, result: -1)
     case .primitive where !instr.visible:
       // A primitive that only reads the context's own state (might_sleep) runs fused.
       if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }

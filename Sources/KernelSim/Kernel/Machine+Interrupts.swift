@@ -43,7 +43,7 @@ extension Machine {
   /// After an interrupt context leaves, the context below resumes; if it had already reached
   /// its end while interrupted, it finishes now.
   func resumeAfterPop(_ s: inout MachineState, cpu: Int, log: inout EventLog?) -> Bug? {
-    if let top = s.top(of: cpu), s[top].frames.isEmpty, s[top].spinningOn < 0 {
+    if let top = s.top(of: cpu), s[top].hasNoFrame, s[top].spinningOn < 0 {
       return finish(&s, top, cpu: cpu, log: &log)
     }
     return nil

@@ -132,7 +132,7 @@ extension Machine {
     guard s.preemptionsLeft > 0, s.cpus[cpu].stack.isEmpty, s.cpus[cpu].current >= 0 else { return false }
     let t = Int(s.cpus[cpu].current)
     guard s.tasks[t].context.preempt == 0, s.tasks[t].context.bh == 0, !s.tasks[t].context.irqsOff,
-          s.tasks[t].context.spinningOn < 0, !s.tasks[t].context.frames.isEmpty else { return false }
+          s.tasks[t].context.spinningOn < 0, !s.tasks[t].context.hasNoFrame else { return false }
     return s.tasks.indices.contains { isPickable(s, task: $0, cpu: cpu) }
   }
 

@@ -7,7 +7,7 @@ extension Machine {
     s.tasks[task].status = .running(cpu: cpu)
     s.tasks[task].cpu = Int8(cpu)
     s.tasks[task].onRQ = true
-    let fresh = s.tasks[task].context.frames.isEmpty
+    let fresh = s.tasks[task].context.hasNoFrame
     if fresh {
       s.tasks[task].context.frames = [Frame(function: Int32(entry), pc: 0,
                                             locals: Array(repeating: 0, count: program.functions[entry].localCount), result: -1)]

@@ -348,7 +348,7 @@ extension TaskState {
       && a.pointee.context.spinMode == b.pointee.context.spinMode && a.pointee.context.vector == b.pointee.context.vector
       && a.pointee.context.batch == b.pointee.context.batch && a.pointee.context.restarts == b.pointee.context.restarts
       && a.pointee.context.rcuDepth == b.pointee.context.rcuDepth && a.pointee.context.kind == b.pointee.context.kind
-      && a.pointee.context.frames == b.pointee.context.frames
+      && a.pointee.context.sameFrames(as: b.pointee.context)
   }
 
   /// Task `index`, written by `encodeFields`.
@@ -420,23 +420,24 @@ extension Context {
     if batch != 0 { w.put(Int(batch)) }
     if restarts != 0 { w.put(Int(restarts)) }
     if rcuDepth != 0 { w.put(Int(rcuDepth)) }
-    w.put(frames.count)
-    // Frames read in place (iterating copied each, retaining its locals), and room for a
-    // frame's varints made once (`putUnchecked`) rather than checked for every one.
-    frames.withUnsafeBufferPointer { frames in
-      for f in frames {
-        f.locals.withUnsafeBufferPointer { locals in
-          w.reserve(ByteWriter.maxVarint * (4 + locals.count))
-          w.putUnchecked(Int(f.function)); w.putUnchecked(Int(f.pc)); w.putUnchecked(Int(f.result))
-          w.putUnchecked(locals.count)
-          if let live {
-            let mask = live.firstWord(function: Int(f.function), pc: Int(f.pc))
-            for slot in locals.indices {
-              w.putUnchecked(slot >= 64 || mask & (1 << UInt64(slot)) != 0 ? locals[slot] : 0)
-            }
-          } else {
-            for x in locals { w.putUnchecked(x) }
+    w.put(frameCount)
+    // Frames read in place from the words, and room for a frame's varints made once
+    // (`putUnchecked`) rather than checked for every one.
+    words.withUnsafeBufferPointer { words in
+      forEachFrame { base, end in
+        let function = words[base], pc = words[base + 1]
+        let count = end - base - Context.header
+        w.reserve(ByteWriter.maxVarint * (4 + count))
+        w.putUnchecked(function); w.putUnchecked(pc); w.putUnchecked(words[base + 2])
+        w.putUnchecked(count)
+        let first = base + Context.header
+        if let live {
+          let mask = live.firstWord(function: function, pc: pc)
+          for slot in 0..<count {
+            w.putUnchecked(slot >= 64 || mask & (1 << UInt64(slot)) != 0 ? words[first + slot] : 0)
           }
+        } else {
+          for slot in 0..<count { w.putUnchecked(words[first + slot]) }
         }
       }
     }
@@ -463,9 +464,10 @@ extension Context {
     if mask & 32 != 0 { batch = UInt32(r.get()) }
     if mask & 64 != 0 { restarts = Int8(r.get()) }
     if mask & 128 != 0 { rcuDepth = Int8(r.get()) }
-    frames = (0..<r.get()).map { _ in
+    for _ in 0..<r.get() {
       let function = Int32(r.get()), pc = Int32(r.get()), result = Int32(r.get())
-      return Frame(function: function, pc: pc, locals: (0..<r.get()).map { _ in r.get() }, result: result)
+      push(function: function, locals: (0..<r.get()).map { _ in r.get() }, result: result)
+      setPC(pc)
     }
   }
 }

@@ -4,15 +4,6 @@
 /// same futures, which is what lets the explorer store and compare them. History (which call
 /// chain took a lock) is deliberately absent; reports recover it by replaying the witness.
 
-/// One activation record: a function, where it is, and its locals.
-public struct Frame: Hashable, Sendable {
-  public var function: Int32
-  public var pc: Int32
-  public var locals: [Int]
-  /// The caller's local that receives the return value (-1: discarded).
-  public var result: Int32
-}
-
 /// What kind of execution a context is, in the kernel's terms.
 public enum ContextKind: Hashable, Sendable {
   /// A kernel task (process context): scenario task `index`.
@@ -23,38 +14,6 @@ public enum ContextKind: Hashable, Sendable {
   case ipi
   /// `__do_softirq` running on a CPU.
   case softirq
-}
-
-/// An execution context: its code position and the irq/bh/preempt state it runs with.
-///
-/// On a real CPU these counts live in `preempt_count` and EFLAGS and are saved and restored by
-/// interrupt entry and exit; keeping them per context gives exactly that behaviour.
-public struct Context: Hashable, Sendable {
-  public var kind: ContextKind
-  public var frames: [Frame]
-  /// Interrupts disabled (EFLAGS.IF clear) while this context runs.
-  public var irqsOff: Bool
-  /// `preempt_disable()` depth, including the one every spinlock hold takes.
-  public var preempt: Int16 = 0
-  /// `local_bh_disable()` depth (the SOFTIRQ_DISABLE part of preempt_count).
-  public var bh: Int16 = 0
-  /// The lock this context spins on, or -1.
-  public var spinningOn: Int32 = -1
-  public var spinMode: LockMode = .exclusive
-  /// Softirq contexts: the vector whose action is running (-1 between actions).
-  public var vector: Int8 = -1
-  /// Softirq contexts: vectors taken from the pending mask but not yet run (`__do_softirq`'s
-  /// local `pending`), and how many times the pending mask was re-read.
-  public var batch: UInt32 = 0
-  public var restarts: Int8 = 0
-  /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
-  public var rcuDepth: Int8 = 0
-
-  public init(kind: ContextKind, frames: [Frame], irqsOff: Bool) {
-    self.kind = kind
-    self.frames = frames
-    self.irqsOff = irqsOff
-  }
 }
 
 public enum TaskStatus: Hashable, Sendable {
@@ -175,19 +134,14 @@ public struct MachineState: Hashable, Sendable {
   /// properties: reading them through `self[ref]` copied the whole context out (a retain and
   /// a release of its frames) for every instruction the interpreter ran.
   @inline(__always) func topFrame(_ ref: ContextRef) -> (function: Int32, pc: Int32)? {
-    if ref.isTask {
-      guard let f = tasks[ref.taskIndex].context.frames.last else { return nil }
-      return (f.function, f.pc)
-    }
-    guard let f = cpus[ref.cpu].stack[ref.level].frames.last else { return nil }
-    return (f.function, f.pc)
+    ref.isTask ? tasks[ref.taskIndex].context.topFunctionPC : cpus[ref.cpu].stack[ref.level].topFunctionPC
   }
 
   /// Top-frame accessors for the interpreter, through stored properties: `self[ref]`'s
-  /// getter copied the context (a retain of its frames) just to count them, and its `_modify`
-  /// ran as a coroutine on every local written and every pc advanced.
+  /// getter copied the context just to read it, and its `_modify` ran as a coroutine on every
+  /// local written and every pc advanced.
   @inline(__always) func frameCount(_ ref: ContextRef) -> Int {
-    ref.isTask ? tasks[ref.taskIndex].context.frames.count : cpus[ref.cpu].stack[ref.level].frames.count
+    ref.isTask ? tasks[ref.taskIndex].context.frameCount : cpus[ref.cpu].stack[ref.level].frameCount
   }
 
   /// Whether `ref` runs with interrupts disabled.
@@ -206,46 +160,39 @@ public struct MachineState: Hashable, Sendable {
 
   /// Local `slot` of `ref`'s top frame.
   @inline(__always) func local(_ ref: ContextRef, _ slot: Int) -> Int {
-    if ref.isTask {
-      let t = ref.taskIndex
-      return tasks[t].context.frames[tasks[t].context.frames.count - 1].locals[slot]
-    }
-    return cpus[ref.cpu].stack[ref.level].frames[cpus[ref.cpu].stack[ref.level].frames.count - 1].locals[slot]
+    ref.isTask ? tasks[ref.taskIndex].context.local(slot) : cpus[ref.cpu].stack[ref.level].local(slot)
   }
 
   @inline(__always) mutating func setLocal(_ ref: ContextRef, _ slot: Int, _ value: Int) {
-    if ref.isTask {
-      let t = ref.taskIndex
-      let top = tasks[t].context.frames.count - 1
-      tasks[t].context.frames[top].locals[slot] = value
-    } else {
-      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
-      cpus[ref.cpu].stack[ref.level].frames[top].locals[slot] = value
-    }
+    if ref.isTask { tasks[ref.taskIndex].context.setLocal(slot, value) } else { cpus[ref.cpu].stack[ref.level].setLocal(slot, value) }
   }
 
   /// Sets the pc of `ref`'s top frame.
   @inline(__always) mutating func setPC(_ ref: ContextRef, _ pc: Int32) {
+    if ref.isTask { tasks[ref.taskIndex].context.setPC(pc) } else { cpus[ref.cpu].stack[ref.level].setPC(pc) }
+  }
+
+  /// Calls `function` in `ref`: a new top frame with `count` zero locals but for the first
+  /// ones, `arguments`.
+  mutating func pushFrame(_ ref: ContextRef, function: Int, count: Int, arguments: ArgValues, result: Int32) {
+    let n = max(count, arguments.count)
     if ref.isTask {
-      let t = ref.taskIndex
-      let top = tasks[t].context.frames.count - 1
-      tasks[t].context.frames[top].pc = pc
+      tasks[ref.taskIndex].context.push(function: Int32(function), count: n, result: result)
+      for i in 0..<arguments.count { tasks[ref.taskIndex].context.setLocal(i, arguments[i]) }
     } else {
-      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
-      cpus[ref.cpu].stack[ref.level].frames[top].pc = pc
+      cpus[ref.cpu].stack[ref.level].push(function: Int32(function), count: n, result: result)
+      for i in 0..<arguments.count { cpus[ref.cpu].stack[ref.level].setLocal(i, arguments[i]) }
     }
+  }
+
+  /// Returns from `ref`'s top frame (it must have one); gives the caller's result slot.
+  mutating func popFrame(_ ref: ContextRef) -> Int32 {
+    ref.isTask ? tasks[ref.taskIndex].context.pop() : cpus[ref.cpu].stack[ref.level].pop()
   }
 
   /// Moves `ref`'s top frame to its next instruction.
   @inline(__always) mutating func advancePC(_ ref: ContextRef) {
-    if ref.isTask {
-      let t = ref.taskIndex
-      let top = tasks[t].context.frames.count - 1
-      tasks[t].context.frames[top].pc += 1
-    } else {
-      let top = cpus[ref.cpu].stack[ref.level].frames.count - 1
-      cpus[ref.cpu].stack[ref.level].frames[top].pc += 1
-    }
+    if ref.isTask { tasks[ref.taskIndex].context.advancePC() } else { cpus[ref.cpu].stack[ref.level].advancePC() }
   }
 
   /// The running (top) context of `cpu`, or nil when the CPU is in its idle loop.

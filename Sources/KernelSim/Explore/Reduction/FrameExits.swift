@@ -63,14 +63,18 @@ struct FrameExits: Sendable {
   /// Whether the step `ctx` takes next (its pending visible instruction and the invisible run
   /// after it) may return from every frame, finishing the context.
   func stepMayFinish(_ program: Program, _ ctx: Context) -> Bool {
-    guard let top = ctx.frames.last else { return true }
+    guard let top = ctx.topFunctionPC else { return true }
     let f = Int(top.function), pc = Int(top.pc)
     let code = program.functions[f].code
     func at(_ g: Int, _ p: Int) -> Bool { p >= 0 && p < returns[g].count ? returns[g][p] : true }
     guard pc < code.count else { return true }
     guard FrameExits.framePops(after: code[pc].op, function: f, pc: pc, at) else { return false }
     // Callers resume at their saved pc (a call advances it before pushing the callee).
-    for frame in ctx.frames.dropLast() where !at(Int(frame.function), Int(frame.pc)) { return false }
-    return true
+    var k = 0, all = true
+    ctx.forEachFunctionPC { function, pc in
+      if k + 1 < ctx.frameCount && !at(Int(function), Int(pc)) { all = false }
+      k += 1
+    }
+    return all
   }
 }

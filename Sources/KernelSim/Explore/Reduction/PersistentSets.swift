@@ -90,10 +90,10 @@ struct PersistentSets: Sendable {
   /// The entry of `table` for a frame of `function` about to execute `pc` (a caller's frame
   /// resumes at its saved pc): what it may still touch before it returns. A pc past the end is
   /// counted as the whole function.
-  @inline(__always) func remainingEntry(_ frame: Frame) -> Int32 {
-    let f = Int(frame.function)
-    guard frame.pc >= 0 && frame.pc < codeCount[f] else { return frame.function }
-    return remainingBase[f] + frame.pc
+  @inline(__always) func remainingEntry(function: Int32, pc: Int32) -> Int32 {
+    let f = Int(function)
+    guard pc >= 0 && pc < codeCount[f] else { return function }
+    return remainingBase[f] + pc
   }
 
   /// The CPU a choice belongs to.
@@ -215,7 +215,7 @@ struct PersistentSets: Sendable {
     // A context may still run the rest of every frame on its stack: the top frame from its
     // pending instruction, each caller from where it resumes.
     func remaining(_ c: borrowing Context, into f: inout [Int32]) {
-      for frame in c.frames { f.append(remainingEntry(frame)) }
+      c.forEachFunctionPC { function, pc in f.append(remainingEntry(function: function, pc: pc)) }
     }
     for d in 0..<n {
       s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &x.future[d]) }
@@ -376,6 +376,6 @@ struct PersistentSets: Sendable {
   func preemptible(_ s: MachineState, cpu: Int) -> Bool {
     guard s.cpus[cpu].stack.isEmpty, s.cpus[cpu].current >= 0 else { return false }
     let c = s.tasks[Int(s.cpus[cpu].current)].context
-    return c.preempt == 0 && c.bh == 0 && !c.irqsOff && c.spinningOn < 0 && !c.frames.isEmpty
+    return c.preempt == 0 && c.bh == 0 && !c.irqsOff && c.spinningOn < 0 && !c.hasNoFrame
   }
 }

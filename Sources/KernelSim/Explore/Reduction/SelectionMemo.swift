@@ -41,9 +41,9 @@ extension PersistentSets {
       h ^= h >> 29
     }
     func context(_ c: Context) {
-      mix(c.frames.count)
-      mix(Int(c.frames.last?.function ?? -1))
-      mix(Int(c.frames.last?.pc ?? -1))
+      mix(c.frameCount)
+      mix(Int(c.topFunctionPC?.function ?? -1))
+      mix(Int(c.topFunctionPC?.pc ?? -1))
       mix(c.spinningOn >= 0 ? 1 : 0)
     }
     for cpu in s.cpus {

@@ -7,13 +7,13 @@ extension Machine {
   /// other tasks' state).
   func runFootprint(_ s: MachineState, cpu: Int) -> Footprint? {
     guard let top = s.top(of: cpu) else { return nil }
-    let ctx = s[top]
     var fp = Footprint()
-    if ctx.spinningOn >= 0 {
-      fp.locks.insert(Int(ctx.spinningOn))
+    let spin = s.spinning(top)
+    if spin.lock >= 0 {
+      fp.locks.insert(Int(spin.lock))
       return fp
     }
-    guard let frame = ctx.frames.last else { return nil }
+    guard let frame = s.topFrame(top) else { return nil }
     let instr = program.functions[Int(frame.function)].code[Int(frame.pc)]
     func reads(_ e: CExpr) -> Bool { dynamicReads(e, s, top, cpu: cpu, into: &fp.reads) }
     func value(_ e: CExpr) -> Int? {

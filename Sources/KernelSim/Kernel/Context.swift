@@ -1,0 +1,148 @@
+/// One activation record: a function, where it is, and its locals. A view: a context keeps
+/// its frames as words (`Context.words`); this is how they are built and read outside the
+/// interpreter's hot path.
+public struct Frame: Hashable, Sendable {
+  public var function: Int32
+  public var pc: Int32
+  public var locals: [Int]
+  /// The caller's local that receives the return value (-1: discarded).
+  public var result: Int32
+}
+
+/// An execution context: its code position and the irq/bh/preempt state it runs with.
+///
+/// On a real CPU these counts live in `preempt_count` and EFLAGS and are saved and restored by
+/// interrupt entry and exit; keeping them per context gives exactly that behaviour.
+///
+/// The call stack is one array of plain words, bottom frame first, each frame a header of
+/// `Context.header` words (function, pc, result slot, the previous frame's offset, the number
+/// of locals) followed by its locals. A step changes the top frame's pc and often a local: with an array of
+/// frames each holding an array of locals, that copied the frames array (retaining every
+/// frame's locals) and then the locals, and dropping the successor released them all; now it
+/// copies one array of integers.
+public struct Context: Hashable, Sendable {
+  public var kind: ContextKind
+  /// The frames as words (see above). Canonical: equal stacks have equal words.
+  private(set) var words: [Int] = []
+  /// Where the top frame's header starts in `words` (-1: no frame).
+  private(set) var top: Int32 = -1
+  /// How many frames there are.
+  private(set) var depth: Int16 = 0
+  /// Interrupts disabled (EFLAGS.IF clear) while this context runs.
+  public var irqsOff: Bool
+  /// `preempt_disable()` depth, including the one every spinlock hold takes.
+  public var preempt: Int16 = 0
+  /// `local_bh_disable()` depth (the SOFTIRQ_DISABLE part of preempt_count).
+  public var bh: Int16 = 0
+  /// The lock this context spins on, or -1.
+  public var spinningOn: Int32 = -1
+  public var spinMode: LockMode = .exclusive
+  /// Softirq contexts: the vector whose action is running (-1 between actions).
+  public var vector: Int8 = -1
+  /// Softirq contexts: vectors taken from the pending mask but not yet run (`__do_softirq`'s
+  /// local `pending`), and how many times the pending mask was re-read.
+  public var batch: UInt32 = 0
+  public var restarts: Int8 = 0
+  /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
+  public var rcuDepth: Int8 = 0
+
+  /// Header words per frame: function, pc, result slot, previous frame's offset, locals.
+  static let header = 5
+
+  public init(kind: ContextKind, frames: [Frame], irqsOff: Bool) {
+    self.kind = kind
+    self.irqsOff = irqsOff
+    self.frames = frames
+  }
+
+  /// The frames, bottom first, as values (allocates: for building, reports and tests).
+  public var frames: [Frame] {
+    get {
+      var out: [Frame] = []
+      forEachFrame { base, end in
+        out.append(Frame(function: Int32(words[base]), pc: Int32(words[base + 1]),
+                         locals: Array(words[(base + Context.header)..<end]), result: Int32(words[base + 2])))
+      }
+      return out
+    }
+    set {
+      words.removeAll(keepingCapacity: true)
+      top = -1
+      depth = 0
+      for f in newValue {
+        push(function: f.function, locals: f.locals, result: f.result)
+        setPC(f.pc)
+      }
+    }
+  }
+
+  /// Whether the context has no frame left.
+  @inline(__always) public var hasNoFrame: Bool { top < 0 }
+  @inline(__always) public var frameCount: Int { Int(depth) }
+
+  /// The top frame's function and pc, nil without a frame.
+  @inline(__always) public var topFunctionPC: (function: Int32, pc: Int32)? {
+    guard top >= 0 else { return nil }
+    return (Int32(truncatingIfNeeded: words[Int(top)]), Int32(truncatingIfNeeded: words[Int(top) + 1]))
+  }
+
+  /// Calls `body` with each frame's header offset and the end of its locals, bottom first.
+  @inline(__always) func forEachFrame(_ body: (_ base: Int, _ end: Int) -> Void) {
+    var base = 0
+    for _ in 0..<Int(depth) {
+      let end = base + Context.header + words[base + 4]
+      body(base, end)
+      base = end
+    }
+  }
+
+  /// Calls `body` with each frame's function and pc, bottom first (no locals, no allocation).
+  @inline(__always) func forEachFunctionPC(_ body: (_ function: Int32, _ pc: Int32) -> Void) {
+    forEachFrame { base, _ in body(Int32(truncatingIfNeeded: words[base]), Int32(truncatingIfNeeded: words[base + 1])) }
+  }
+
+  /// Pushes a frame of `function` at pc 0 with these locals (`setPC` to start elsewhere).
+  mutating func push(function: Int32, locals: [Int], result: Int32) {
+    let base = words.count
+    words.append(Int(function))
+    words.append(0)
+    words.append(Int(result))
+    words.append(Int(top))
+    words.append(locals.count)
+    words.append(contentsOf: locals)
+    top = Int32(base)
+    depth += 1
+  }
+
+  /// Pushes a frame of `function` at pc 0 with `count` locals, all zero.
+  mutating func push(function: Int32, count: Int, result: Int32) {
+    let base = words.count
+    words.append(Int(function))
+    words.append(0)
+    words.append(Int(result))
+    words.append(Int(top))
+    words.append(count)
+    for _ in 0..<count { words.append(0) }
+    top = Int32(base)
+    depth += 1
+  }
+
+  /// Pops the top frame (there must be one); returns its result slot.
+  mutating func pop() -> Int32 {
+    let base = Int(top)
+    let result = Int32(truncatingIfNeeded: words[base + 2])
+    top = Int32(truncatingIfNeeded: words[base + 3])
+    words.removeLast(words.count - base)
+    depth -= 1
+    return result
+  }
+
+  /// Whether the two call stacks are equal (the other fields aside).
+  @inline(__always) func sameFrames(as o: Context) -> Bool { top == o.top && depth == o.depth && words == o.words }
+
+  /// Local `slot` of the top frame.
+  @inline(__always) func local(_ slot: Int) -> Int { words[Int(top) + Context.header + slot] }
+  @inline(__always) mutating func setLocal(_ slot: Int, _ value: Int) { words[Int(top) + Context.header + slot] = value }
+  @inline(__always) mutating func setPC(_ pc: Int32) { words[Int(top) + 1] = Int(pc) }
+  @inline(__always) mutating func advancePC() { words[Int(top) + 1] += 1 }
+}
