@@ -76,6 +76,8 @@ public struct Explorer {
     // Per expanded state: the successor of each choice, computed at most once, and the part
     // ids of the state (`VisitedSet.key(_:from:)`).
     var computed: [Successor?] = []
+    // The enabled choices, refilled for each state (see `Machine.enabledChoices(_:into:)`).
+    var choiceBuffer: [Choice] = []
     var isComputed: [Bool] = []
     var parts = VisitedSet.Parts()
     func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
@@ -139,7 +141,8 @@ public struct Explorer {
         queue.removeFirst(head); queueDepth.removeFirst(head); isHeld.removeFirst(head); head = 0
         held.removeFirst(heldHead); heldHead = 0
       }
-      let choices = machine.enabledChoices(state)
+      machine.enabledChoices(state, into: &choiceBuffer)
+      let choices = choiceBuffer
       if choices.isEmpty {
         if !machine.isFinished(state) && !machine.exhaustedSources(state).isEmpty { stats.stuckAtBounds += 1 }
         if !machine.isFinished(state) && machine.exhaustedSources(state).isEmpty {

@@ -81,7 +81,14 @@ public struct Machine: Sendable {
   /// Every choice that can be taken in `s`, in a fixed order (CPUs, then interrupt sources).
   public func enabledChoices(_ s: MachineState) -> [Choice] {
     var choices: [Choice] = []
-    // One allocation: growing from empty reallocated twice per state on average.
+    enabledChoices(s, into: &choices)
+    return choices
+  }
+
+  /// `enabledChoices(_:)` into `choices` (emptied first), whose storage the explorer reuses
+  /// from state to state: an array per state cost an allocation and its free.
+  func enabledChoices(_ s: MachineState, into choices: inout [Choice]) {
+    choices.clear()
     choices.reserveCapacity(2 * program.cpuCount + program.irqs.count)
     for cpu in 0..<program.cpuCount {
       if let top = s.top(of: cpu) {
@@ -107,7 +114,6 @@ public struct Machine: Sendable {
       choices.append(.irq(source: i))
     }
     for cpu in 0..<program.cpuCount where ipiCanArrive(s, cpu: cpu) { choices.append(.ipi(cpu: cpu)) }
-    return choices
   }
 
   /// Takes `choice` in `s`. Returns a bug when the step commits one (the state is then the
