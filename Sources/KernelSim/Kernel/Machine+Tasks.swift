@@ -9,12 +9,13 @@ extension Machine {
     s.tasks[task].onRQ = true
     let fresh = s.tasks[task].context.hasNoFrame
     if fresh {
-      s.tasks[task].context.frames = [Frame(function: Int32(entry), pc: 0,
-                                            locals: Array(repeating: 0, count: program.functions[entry].localCount), result: -1)]
+      s.tasks[task].context.push(function: Int32(entry), count: program.functions[entry].localCount, result: -1)
     }
     s.cpus[cpu].current = Int32(task)
-    record(&log, s, .taskStart, .task(task), cpu: cpu, at: fresh ? program.functions[entry].location : location(s.tasks[task].context),
-           "schedule()", "\(fresh ? "picks" : "switches to") task \(program.tasks[task].name)")
+    if log != nil {
+      record(&log, s, .taskStart, .task(task), cpu: cpu, at: fresh ? program.functions[entry].location : location(s.tasks[task].context),
+             "schedule()", "\(fresh ? "picks" : "switches to") task \(program.tasks[task].name)")
+    }
     return advance(&s, .task(task), cpu: cpu, log: &log)
   }
 
@@ -42,9 +43,16 @@ extension Machine {
   /// debug_check_no_locks_held() reports it ("still has locks held": rcu_read_lock() acquires
   /// rcu_lock_map). ksim reports it as lockdep does; it has no exit_rcu(), so an exited task
   /// left inside a section would otherwise block grace periods forever.
-  func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: String, irqsOffExpected: Bool = false) -> Bug? {
-    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
+  ///
+  /// `what` is only built for a report: every task exit, handler return and softirq action
+  /// passes here.
+  func checkBalanced(_ s: MachineState, _ ref: ContextRef, cpu: Int, what: @autoclosure () -> String,
+                     irqsOffExpected: Bool = false) -> Bug? {
+    // Whether it holds anything, without building the list of what (the usual answer is no).
+    let holdsAny = s.locks.contains { $0.owner == ref } || s.lockQueues.entries.contains { $0.queues.readers.contains(ref) }
+    let held = holdsAny ? s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) } : []
     if !held.isEmpty {
+      let what = what()
       let names = held.map { program.locks[$0].name }.joined(separator: ", ")
       return bug(.exitHoldingLock, "\(what) holding \(names)", s, ref, cpu: cpu, at: nil)
     }
@@ -55,7 +63,7 @@ extension Machine {
     if c.bh != 0 { problems.append("bh disabled (count \(c.bh))") }
     if c.rcuDepth != 0 { problems.append("inside rcu_read_lock() (nesting \(c.rcuDepth))") }
     if !problems.isEmpty {
-      return bug(.unbalancedState, "\(what) with \(problems.joined(separator: ", "))", s, ref, cpu: cpu, at: nil)
+      return bug(.unbalancedState, "\(what()) with \(problems.joined(separator: ", "))", s, ref, cpu: cpu, at: nil)
     }
     return nil
   }
