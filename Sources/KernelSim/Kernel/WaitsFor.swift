@@ -38,8 +38,9 @@ extension Machine {
       if c.spinMode == .read, l.owner.isNone, let cpu = s.cpu(of: ref), !inInterrupt(s, cpu: cpu) {
         targets += waitingWriters(s, lock: lock)
       }
-      var seen = Set<ContextRef>()
-      for t in targets where seen.insert(t).inserted {
+      // Each target once, first occurrence first (a handful: a linear scan, not a Set, which
+      // hashed and allocated for every blocked context of every new state).
+      for (k, t) in targets.enumerated() where !targets[..<k].contains(t) {
         edges.append(WaitEdge(from: ref, to: t, reason: .spinsOn(lock: lock, mode: c.spinMode)))
       }
     }
@@ -75,8 +76,7 @@ extension Machine {
       default:
         break
       }
-      var seen = Set<ContextRef>()
-      for t in targets where seen.insert(t).inserted {
+      for (k, t) in targets.enumerated() where !targets[..<k].contains(t) {
         edges.append(WaitEdge(from: ref, to: t, reason: .sleepsOn(lock: lock, mode: mode)))
       }
     }
