@@ -27,21 +27,30 @@ extension Machine {
   /// Outgoing waits-for edges of `ref` in `s`, in a fixed order.
   public func waitEdges(_ s: MachineState, from ref: ContextRef) -> [WaitEdge] {
     var edges: [WaitEdge] = []
-    let c = s[ref]
-    if c.spinningOn >= 0 {
-      let lock = Int(c.spinningOn)
+    appendWaitEdges(s, from: ref, to: &edges)
+    return edges
+  }
+
+  /// `waitEdges(_:from:)` appended to `edges`: the cycle search keeps one buffer for every
+  /// context it visits (an array of edges and of targets per blocked context, in every new
+  /// state with a waiter, was most of its cost).
+  func appendWaitEdges(_ s: MachineState, from ref: ContextRef, to edges: inout [WaitEdge]) {
+    // Each target of a group once, first occurrence first (a handful: a linear scan).
+    func add(_ t: ContextRef, _ reason: WaitEdge.Reason, groupStart: Int) {
+      for k in groupStart..<edges.count where edges[k].to == t { return }
+      edges.append(WaitEdge(from: ref, to: t, reason: reason))
+    }
+    let spin = s.spinning(ref)
+    if spin.lock >= 0 {
+      let lock = Int(spin.lock)
       let l = s.locks[lock]
       let q = s.lockQueues[lock]
-      var targets: [ContextRef] = []
-      if !l.owner.isNone { targets.append(l.owner) }
-      if c.spinMode != .read { targets += q.readers }
-      if c.spinMode == .read, l.owner.isNone, let cpu = s.cpu(of: ref), !inInterrupt(s, cpu: cpu) {
-        targets += waitingWriters(s, lock: lock)
-      }
-      // Each target once, first occurrence first (a handful: a linear scan, not a Set, which
-      // hashed and allocated for every blocked context of every new state).
-      for (k, t) in targets.enumerated() where !targets[..<k].contains(t) {
-        edges.append(WaitEdge(from: ref, to: t, reason: .spinsOn(lock: lock, mode: c.spinMode)))
+      let reason = WaitEdge.Reason.spinsOn(lock: lock, mode: spin.mode)
+      let group = edges.count
+      if !l.owner.isNone { add(l.owner, reason, groupStart: group) }
+      if spin.mode != .read { for r in q.readers { add(r, reason, groupStart: group) } }
+      if spin.mode == .read, l.owner.isNone, let cpu = s.cpu(of: ref), !inInterrupt(s, cpu: cpu) {
+        for w in waitingWriters(s, lock: lock) { add(w, reason, groupStart: group) }
       }
     }
     if let up = s.above(ref) { edges.append(WaitEdge(from: ref, to: up, reason: .interruptedBy)) }
@@ -54,30 +63,28 @@ extension Machine {
       let me = Int32(ref.taskIndex)
       let mine = q.waiters.firstIndex { $0.task == me }
       let mode = mine.map { q.waiters[$0].mode } ?? .write
-      var targets: [ContextRef] = []
-      if !l.owner.isNone { targets.append(l.owner) }
+      let reason = WaitEdge.Reason.sleepsOn(lock: lock, mode: mode)
+      let group = edges.count
+      if !l.owner.isNone { add(l.owner, reason, groupStart: group) }
       switch program.locks[lock].kind {
       case .mutex:
         break
       case .rwsem:
         if mode == .write {
-          targets += q.readers
-          if let i = mine { targets += q.waiters[..<i].map { .task(Int($0.task)) } }
+          for r in q.readers { add(r, reason, groupStart: group) }
+          if let i = mine { for w in q.waiters[..<i] { add(.task(Int(w.task)), reason, groupStart: group) } }
         } else if let head = q.waiters.first, head.mode == .write, head.task != me {
-          targets.append(.task(Int(head.task)))
+          add(.task(Int(head.task)), reason, groupStart: group)
         }
       case .percpuRwsem:
         if l.pendingWriter == ref {
-          targets += q.readers
+          for r in q.readers { add(r, reason, groupStart: group) }
         } else {
-          if !l.pendingWriter.isNone { targets.append(l.pendingWriter) }
-          if mode == .write, let i = mine { targets += q.waiters[..<i].map { .task(Int($0.task)) } }
+          if !l.pendingWriter.isNone { add(l.pendingWriter, reason, groupStart: group) }
+          if mode == .write, let i = mine { for w in q.waiters[..<i] { add(.task(Int(w.task)), reason, groupStart: group) } }
         }
       default:
         break
-      }
-      for (k, t) in targets.enumerated() where !targets[..<k].contains(t) {
-        edges.append(WaitEdge(from: ref, to: t, reason: .sleepsOn(lock: lock, mode: mode)))
       }
     }
     // Only while asleep: a task that was woken (or never slept) waits for nobody.
@@ -94,7 +101,6 @@ extension Machine {
         if let top = s.top(of: cpu) { edges.append(WaitEdge(from: ref, to: top, reason: .gracePeriod)) }
       }
     }
-    return edges
   }
 
   /// Every task (on a CPU or not) that waits for something, plus interrupt contexts.
@@ -131,16 +137,35 @@ extension Machine {
   /// edges around it, starting at its smallest context. Nil when there is none.
   public func findCycle(_ s: MachineState) -> [WaitEdge]? {
     guard anyoneBlocked(s) else { return nil }
-    let nodes = graphNodes(s).sorted()
+    var nodes = graphNodes(s)
+    nodes.sort()  // in place: `sorted()` allocated a second array
     // Colours in an array over every possible context (tasks, then each CPU's interrupt
     // levels): a dictionary here was hashed and allocated for every new state with a waiter.
     let taskCount = s.tasks.count
     func slot(_ r: ContextRef) -> Int { r.isTask ? r.taskIndex : taskCount + Int(-1 - r.raw) }
-    var colors = [UInt8](repeating: 0, count: taskCount + s.cpus.count * Int(ContextRef.maxInterruptDepth))
+    // On the stack where small enough (`withUnsafeTemporaryAllocation`): allocating a heap
+    // array of colours cost some 550 instructions per searched state.
+    let slots = taskCount + s.cpus.count * Int(ContextRef.maxInterruptDepth)
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: slots) { colors in
+      colors.initialize(repeating: 0)
+      return findCycle(s, nodes: nodes, colors: colors, slot: slot)
+    }
+  }
+
+  /// The depth-first search from each of `nodes` in turn, over `colors` (per `slot`: 0 not
+  /// reached, 1 on the current path, 2 done).
+  private func findCycle(_ s: MachineState, nodes: [ContextRef], colors: UnsafeMutableBufferPointer<UInt8>,
+                         slot: (ContextRef) -> Int) -> [WaitEdge]? {
     var path: [WaitEdge] = []
+    // The edges of every context on the search path, each context's after its caller's.
+    var pending: [WaitEdge] = []
     func dfs(_ n: ContextRef) -> [WaitEdge]? {
       colors[slot(n)] = 1
-      for e in waitEdges(s, from: n) {
+      let first = pending.count
+      appendWaitEdges(s, from: n, to: &pending)
+      let end = pending.count
+      for k in first..<end {
+        let e = pending[k]
         if colors[slot(e.to)] == 1 {
           // Cycle: the edges from e.to around to n, then e.
           let start = path.firstIndex { $0.from == e.to } ?? path.count
@@ -152,6 +177,7 @@ extension Machine {
           path.removeLast()
         }
       }
+      pending.removeLast(pending.count - first)
       colors[slot(n)] = 2
       return nil
     }
