@@ -222,10 +222,17 @@ extension MachineState {
     w.put(0)
     w.put(globals.count)
     last = -1
-    let common = min(globals.count, baseline.count)
-    for i in 0..<common where globals[i] != baseline[i] { w.put(i - last); last = i; w.put(globals[i]) }
-    for i in common..<globals.count where globals[i] != 0 { w.put(i - last); last = i; w.put(globals[i]) }
-    w.put(0)
+    // Room for every slot's gap and value made once: a scenario's run changes dozens of slots
+    // from their initial values, and each varint checked the writer's room.
+    w.reserve(ByteWriter.maxVarint * (2 * globals.count + 1))
+    globals.withUnsafeBufferPointer { globals in
+      baseline.withUnsafeBufferPointer { baseline in
+        let common = min(globals.count, baseline.count)
+        for i in 0..<common where globals[i] != baseline[i] { w.putUnchecked(i - last); last = i; w.putUnchecked(globals[i]) }
+        for i in common..<globals.count where globals[i] != 0 { w.putUnchecked(i - last); last = i; w.putUnchecked(globals[i]) }
+      }
+    }
+    w.putUnchecked(0)
     w.put(firesLeft.count); for f in firesLeft { w.put(Int(f)) }
     w.put(lists.count)
     last = -1
