@@ -5,11 +5,8 @@ import Testing
 /// the words beyond it, unions, intersections, and the unknown-access top element.
 @Suite struct BitSetTests {
   @Test func agreesWithASetOfInts() {
-    var random: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func next(_ bound: Int) -> Int {
-      random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Int(random >> 33) % bound
-    }
+    var random = TestRandom(seed: 0x9E37_79B9_7F4A_7C15)
+    func next(_ bound: Int) -> Int { random.next(bound) }
     for _ in 0..<500 {
       let a = (0..<next(6)).map { _ in next(2) == 0 ? next(64) : next(300) }
       let b = (0..<next(6)).map { _ in next(2) == 0 ? next(64) : next(300) }

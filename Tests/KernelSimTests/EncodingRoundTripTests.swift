@@ -26,7 +26,7 @@ import Testing
     let machine = Machine(program: p)
     let live = LocalLiveness(program: p)
     let initial = machine.initialState()
-    var random: UInt64 = 0x2545_F491_4F6C_DD1D
+    var random = TestRandom(seed: 0x2545_F491_4F6C_DD1D)
     var checked = 0
     var exact = VisitedSet(baseline: initial)
     var elided = VisitedSet(baseline: initial, live: live)
@@ -57,9 +57,8 @@ import Testing
         checked += 1
         let choices = machine.enabledChoices(s)
         if choices.isEmpty { break }
-        random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         var log: EventLog? = nil
-        if machine.step(&s, choices[Int(random >> 33) % choices.count], log: &log) != nil { break }
+        if machine.step(&s, choices[random.next(choices.count)], log: &log) != nil { break }
       }
     }
     #expect(checked > 40 * 5)

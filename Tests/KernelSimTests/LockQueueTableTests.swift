@@ -6,11 +6,8 @@ import Testing
 /// set stay canonical), and `allDifferences` naming exactly the locks whose queues differ.
 @Suite struct LockQueueTableTests {
   @Test func behavesLikeAnArrayOfQueues() {
-    var random: UInt64 = 0x2545_F491_4F6C_DD1D
-    func next(_ bound: Int) -> Int {
-      random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Int(random >> 33) % bound
-    }
+    var random = TestRandom(seed: 0x2545_F491_4F6C_DD1D)
+    func next(_ bound: Int) -> Int { random.next(bound) }
     let locks = 9
     for _ in 0..<200 {
       var tables = [LockQueueTable(count: locks), LockQueueTable(count: locks)]

@@ -60,3 +60,17 @@ let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 
 /// Test-only `SourceLocation` of KernelSim is shadowed by Testing's; name ours explicitly.
 typealias KLocation = KernelSim.SourceLocation
+
+/// A seeded generator for randomised tests (Knuth's MMIX LCG): the same seed gives the same
+/// sequence on every run and machine, so a failure replays.
+struct TestRandom {
+  var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  /// A value in `0..<bound`.
+  mutating func next(_ bound: Int) -> Int {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return Int(state >> 33) % bound
+  }
+}
