@@ -40,4 +40,13 @@ import Testing
     var r = ByteReader(bytes: w1.bytes)
     #expect(Context(decoding: &r) == a)
   }
+
+  @Test func entryContextsAndRestartsAreFreshFrames() {
+    let fresh = Context(kind: .hardirq(2), frames: [Frame(function: 5, pc: 0, locals: [0, 0, 0], result: -1)], irqsOff: true)
+    #expect(Context(kind: .hardirq(2), entry: 5, locals: 3, irqsOff: true) == fresh)
+    var c = Context(kind: .hardirq(2), frames: [Frame(function: 1, pc: 4, locals: [9], result: -1)], irqsOff: true)
+    c.push(function: 2, count: 2, result: 0)
+    c.restart(function: 5, locals: 3)
+    #expect(c == fresh)
+  }
 }

@@ -127,6 +127,22 @@ public struct Context: Hashable, Sendable {
     depth += 1
   }
 
+  /// A context starting in `function` at pc 0 with `count` zero locals (an interrupt
+  /// handler, a softirq action, a task's entry), without building a `Frame`.
+  init(kind: ContextKind, entry function: Int, locals count: Int, irqsOff: Bool) {
+    self.kind = kind
+    self.irqsOff = irqsOff
+    push(function: Int32(function), count: count, result: -1)
+  }
+
+  /// Replaces every frame with a fresh one of `function` (`count` zero locals).
+  mutating func restart(function: Int, locals count: Int) {
+    words.removeAll(keepingCapacity: true)
+    top = -1
+    depth = 0
+    push(function: Int32(function), count: count, result: -1)
+  }
+
   /// Pops the top frame (there must be one); returns its result slot.
   mutating func pop() -> Int32 {
     let base = Int(top)

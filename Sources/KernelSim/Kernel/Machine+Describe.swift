@@ -25,7 +25,7 @@ extension Machine {
 
   /// The source position a context is at.
   public func location(_ c: Context) -> SourceLocation? {
-    guard let f = c.frames.last else { return nil }
+    guard let f = c.topFunctionPC else { return nil }
     let code = program.functions[Int(f.function)].code
     return Int(f.pc) < code.count ? code[Int(f.pc)].location : nil
   }

@@ -17,9 +17,7 @@ extension Machine {
     }
     s.firesLeft[source] -= 1
     let fn = program.functions[src.handler]
-    s.cpus[cpu].stack.append(Context(kind: .hardirq(source), frames: [
-      Frame(function: Int32(src.handler), pc: 0, locals: Array(repeating: 0, count: fn.localCount), result: -1),
-    ], irqsOff: true))
+    s.cpus[cpu].stack.append(Context(kind: .hardirq(source), entry: src.handler, locals: fn.localCount, irqsOff: true))
     let ref = ContextRef.interrupt(cpu: cpu, level: s.cpus[cpu].stack.count - 1)
     record(&log, s, .irqEnter, ref, cpu: cpu, at: fn.location, "interrupt", "enters \(fn.name)")
     return advance(&s, ref, cpu: cpu, log: &log)

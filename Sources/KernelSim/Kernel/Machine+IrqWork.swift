@@ -12,9 +12,7 @@ extension Machine {
     guard let handler = program.ipiHandler else { return nil }
     s.cpus[cpu].ipiPending = false
     let fn = program.functions[handler]
-    s.cpus[cpu].stack.append(Context(kind: .ipi, frames: [
-      Frame(function: Int32(handler), pc: 0, locals: Array(repeating: 0, count: fn.localCount), result: -1),
-    ], irqsOff: true))
+    s.cpus[cpu].stack.append(Context(kind: .ipi, entry: handler, locals: fn.localCount, irqsOff: true))
     let ref = ContextRef.interrupt(cpu: cpu, level: s.cpus[cpu].stack.count - 1)
     record(&log, s, .irqEnter, ref, cpu: cpu, at: fn.location, "IRQ_WORK_VECTOR", "enters \(fn.name)")
     return advance(&s, ref, cpu: cpu, log: &log)

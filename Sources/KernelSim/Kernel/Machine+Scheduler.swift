@@ -122,7 +122,9 @@ extension Machine {
     s.tasks[t].status = .ready(cpu: cpu)
     s.cpus[cpu].current = -1
     rcuNoteContextSwitch(&s, cpu: cpu)
-    record(&log, s, .preempted, .task(t), cpu: cpu, at: location(s.tasks[t].context), "preempt_schedule_irq()", "task \(program.tasks[t].name) is preempted")
+    if log != nil {
+      record(&log, s, .preempted, .task(t), cpu: cpu, at: location(s.tasks[t].context), "preempt_schedule_irq()", "task \(program.tasks[t].name) is preempted")
+    }
     return nil
   }
 

@@ -32,8 +32,7 @@ extension Machine {
     s[ref].batch = batch & ~(1 << UInt32(v))
     s[ref].vector = Int8(v)
     let handler = program.softirqs[v].handler
-    s[ref].frames = [Frame(function: Int32(handler), pc: 0,
-                           locals: Array(repeating: 0, count: program.functions[handler].localCount), result: -1)]
+    s[ref].restart(function: handler, locals: program.functions[handler].localCount)
     record(&log, s, .actionStart, ref, cpu: cpu, at: program.functions[handler].location,
            "\(program.softirqs[v].name) action", "runs \(program.functions[handler].name)")
     return advance(&s, ref, cpu: cpu, log: &log)
