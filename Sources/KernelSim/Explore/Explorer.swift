@@ -109,13 +109,14 @@ public struct Explorer {
     search: while head < queue.count || expandCyclesInFull() {
       let id = queue[head]
       let depth = queueDepth[head]
+      visited.parts(id, into: &parts)
       let state: MachineState
       if isHeld[head] {
         state = held[heldHead]
         held[heldHead] = initial
         heldHead += 1
       } else {
-        state = visited.state(id)
+        state = visited.state(parts)
       }
       head += 1
       if head & 0x3FF == 0 {
@@ -167,7 +168,6 @@ public struct Explorer {
         computed[i] = nil
         isComputed[i] = false
       }
-      visited.parts(id, into: &parts)
       func compute(_ i: Int) {
         if !isComputed[i] {
           computed[i] = successor(state, parts, choices[i])

@@ -180,19 +180,18 @@ struct VisitedSet {
   /// hundreds against hundreds of thousands of states), so decoding a state mostly assembles
   /// values already built.
   mutating func state(_ id: Int32) -> MachineState {
-    var r = ByteReader(bytes: states.bytes(Int(id)))
-    let cpus = (0..<r.get()).map { _ in cpuPart(r.get()) }
-    let taskCount = r.get()
+    state(parts(id))
+  }
+
+  /// The state whose part ids are `parts` (`parts(_:into:)`): the explorer reads a state's
+  /// ids once, for decoding it and for keying its successors (reading its stored vector
+  /// again for the decoding copied the vector into an array).
+  mutating func state(_ parts: Parts) -> MachineState {
+    let cpus = parts.cpus.map { cpuPart(Int($0)) }
     var tasks = baseline.tasks
-    precondition(tasks.count == taskCount, "a state's task count differs from the initial state's")
-    var at = -1
-    while true {
-      let gap = r.get()
-      if gap == 0 { break }
-      at += gap
-      tasks[at] = taskPart(r.get(), index: at)
-    }
-    return restPart(r.get(), cpus: cpus, tasks: tasks)
+    precondition(tasks.count == parts.tasks.count, "a state's task count differs from the initial state's")
+    for (i, t) in parts.tasks.enumerated() where t >= 0 { tasks[i] = taskPart(Int(t), index: i) }
+    return restPart(Int(parts.rest), cpus: cpus, tasks: tasks)
   }
 
   /// Rest part `id` with these CPUs and tasks. Rest parts are more numerous and larger than
