@@ -55,6 +55,21 @@ import Testing
     #expect(d[2].message.contains("'&'"))
   }
 
+  /// NULL (0) and functions convert to a function pointer; any other int is an error at its
+  /// position (it would name no function, or another function's index plus one).
+  @Test func onlyZeroConvertsToAFunctionPointer() {
+    let d = diagnostics("""
+      cpus 1;
+      void cb(int x) { }
+      void take(work_func_t g) { }
+      task t on cpu0 { work_func_t f = NULL; f = 0; f = cb; f = 7; take(3); take(0); take(cb); }
+      expect no deadlock;
+      """).filter { $0.severity == .error }
+    #expect(d.map(\.kind) == [.wrongType, .wrongType])
+    #expect(d.allSatisfy { $0.message.contains("only 0 converts to a function pointer") })
+    #expect(d.map(\.location.column) == [59, 67])
+  }
+
   @Test func wrongArgumentCountIsRejected() {
     let d = diagnostics("""
       cpus 1;

@@ -185,6 +185,15 @@ struct FunctionCompiler {
       error(.wrongType, e.location, "expected a value of type \(type), found \(t.type)")
       return nil
     }
+    // An int becomes a function pointer only as NULL: any other value names no function (a
+    // call through it is a bad-pointer finding at run time, or worse, another function's
+    // index plus one). C takes 0 without a cast and rejects other integers the same way.
+    if type == .function, t.type == .int {
+      guard case .constant(0) = t.expr else {
+        error(.wrongType, e.location, "expected a function (or NULL), found an int: only 0 converts to a function pointer")
+        return nil
+      }
+    }
     return t
   }
 
