@@ -66,9 +66,7 @@ public struct Context: Hashable, Sendable {
       return out
     }
     set {
-      words.removeAll(keepingCapacity: true)
-      top = -1
-      depth = 0
+      removeAllFrames()
       for f in newValue {
         push(function: f.function, locals: f.locals, result: f.result)
         setPC(f.pc)
@@ -103,26 +101,24 @@ public struct Context: Hashable, Sendable {
 
   /// Pushes a frame of `function` at pc 0 with these locals (`setPC` to start elsewhere).
   mutating func push(function: Int32, locals: [Int], result: Int32) {
-    let base = words.count
-    words.append(Int(function))
-    words.append(0)
-    words.append(Int(result))
-    words.append(Int(top))
-    words.append(locals.count)
+    pushHeader(function: function, localCount: locals.count, result: result)
     words.append(contentsOf: locals)
-    top = Int32(base)
-    depth += 1
   }
 
   /// Pushes a frame of `function` at pc 0 with `count` locals, all zero.
   mutating func push(function: Int32, count: Int, result: Int32) {
+    pushHeader(function: function, localCount: count, result: result)
+    for _ in 0..<count { words.append(0) }
+  }
+
+  /// A new top frame's header (its locals are appended next).
+  private mutating func pushHeader(function: Int32, localCount: Int, result: Int32) {
     let base = words.count
     words.append(Int(function))
     words.append(0)
     words.append(Int(result))
     words.append(Int(top))
-    words.append(count)
-    for _ in 0..<count { words.append(0) }
+    words.append(localCount)
     top = Int32(base)
     depth += 1
   }
@@ -137,10 +133,14 @@ public struct Context: Hashable, Sendable {
 
   /// Replaces every frame with a fresh one of `function` (`count` zero locals).
   mutating func restart(function: Int, locals count: Int) {
+    removeAllFrames()
+    push(function: Int32(function), count: count, result: -1)
+  }
+
+  private mutating func removeAllFrames() {
     words.removeAll(keepingCapacity: true)
     top = -1
     depth = 0
-    push(function: Int32(function), count: count, result: -1)
   }
 
   /// Pops the top frame (there must be one); returns its result slot.
