@@ -40,7 +40,9 @@ public struct Explorer {
     var queue: [Int32] = []
     var queueDepth: [Int32] = []
     var isHeld: [Bool] = []
-    var held: [MachineState] = []
+    // Optional so that a held state is moved out when its turn comes (`take()`), not copied
+    // out and its slot overwritten: a retain and a release of each of its arrays.
+    var held: [MachineState?] = []
     var heldHead = 0
     var head = 0
     var lastProgress = start
@@ -84,11 +86,14 @@ public struct Explorer {
       var next = state
       var nolog: EventLog? = nil
       let bug = machine.step(&next, choice, log: &nolog)
-      if bug != nil { return Successor(choice: choice, state: next, bug: bug, key: nil, seen: nil, cycle: nil) }
+      // `consume`: the successor takes `next` over; passing it as is copied the state (a retain
+      // of each of its arrays) and then destroyed `next` (their release), for every transition.
+      if bug != nil { return Successor(choice: choice, state: consume next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = visited.key(next, from: (state, parts))
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
-      if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil) }
-      return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: machine.findCycle(next))
+      if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
+      let cycle = machine.findCycle(next)
+      return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: nil, cycle: cycle)
     }
 
     // When the queue runs dry, the cycle proviso may send states back to be expanded in full;
@@ -112,8 +117,7 @@ public struct Explorer {
       visited.parts(id, into: &parts)
       let state: MachineState
       if isHeld[head] {
-        state = held[heldHead]
-        held[heldHead] = initial
+        state = held[heldHead].take()!
         heldHead += 1
       } else {
         state = visited.state(parts)
@@ -264,7 +268,7 @@ public struct Explorer {
         queue.append(nid)
         queueDepth.append(depth + 1)
         let hold = held.count - heldHead < Explorer.heldStates
-        if hold { held.append(succ.state) }
+        if hold { held.append(succ.takeState()) }
         isHeld.append(hold)
       }
     }
@@ -296,6 +300,10 @@ public struct Explorer {
     /// looked for), or nil if it was new.
     var seen: Int32?
     var cycle: [WaitEdge]?
+
+    /// The state, moved out of the successor (its last use): appending `state` to the held
+    /// states copied it and then released the successor's references.
+    consuming func takeState() -> MachineState { state }
   }
 
   func edgeLabel(_ e: WaitEdge) -> String {
