@@ -5,17 +5,18 @@ extension Machine {
   /// instructions up to the next visible one (or the context's end).
   func run(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, branch: Int, log: inout EventLog?) -> Bug? {
     // Function and pc only: binding the whole frame or function copied them (a retain of the
-    // frame's locals, and of the function's name, local names and code) on every step.
+    // frame's locals, and of the function's name, local names and code) on every step. The
+    // instruction is read in place (`InstructionTable`).
     guard let (function, pc) = s.topFrame(ref) else {
       return finish(&s, ref, cpu: cpu, log: &log)
     }
-    let instr = program.functions[Int(function)].code[Int(pc)]
+    let instr = code.at(function: function, pc: pc)
     var advancePC = true
-    switch instr.op {
+    switch instr.pointee.op {
     case .either(let arms):
       s.setPC(ref, Int32(arms[min(branch, arms.count - 1)]))
       advancePC = false
-      record(&log, s, .branch, ref, cpu: cpu, at: instr.location, "either", "takes branch \(branch + 1) of \(arms.count)")
+      record(&log, s, .branch, ref, cpu: cpu, at: instr.pointee.location, "either", "takes branch \(branch + 1) of \(arms.count)")
     case .primitive:
       switch runPrimitive(&s, ref, cpu: cpu, instr, log: &log) {
       case .done: break
@@ -25,9 +26,9 @@ extension Machine {
       // The context left its CPU (it went to sleep): it resumes when picked again.
       if ref.isTask, s.cpus[cpu].current != Int32(ref.taskIndex) { return nil }
     default:
-      if log != nil, case .store = instr.op {} else if log != nil {
+      if log != nil, case .store = instr.pointee.op {} else if log != nil {
         // A visible read of shared state (a condition, an assignment from a global).
-        record(&log, s, .other, ref, cpu: cpu, at: instr.location, "reads shared state", "at \(instr.location.line):\(instr.location.column)")
+        record(&log, s, .other, ref, cpu: cpu, at: instr.pointee.location, "reads shared state", "at \(instr.pointee.location.line):\(instr.pointee.location.column)")
       }
       if let bug = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return bug }
     }
@@ -39,16 +40,16 @@ extension Machine {
   func advance(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, log: inout EventLog?) -> Bug? {
     var budget = Machine.maxInvisibleRun
     while let (function, pc) = s.topFrame(ref) {
-      let instr = program.functions[Int(function)].code[Int(pc)]
-      if instr.visible {
-        guard fusesIntoStep(instr.op, s, ref, cpu: cpu) else { return nil }
+      let instr = code.at(function: function, pc: pc)
+      if instr.pointee.visible {
+        guard fusesIntoStep(instr, s, ref, cpu: cpu) else { return nil }
         if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
         s.advancePC(ref)
         continue
       }
       budget -= 1
       if budget == 0 {
-        return bug(.runaway, "\(Machine.maxInvisibleRun) instructions without a visible operation: an infinite loop over locals?", s, ref, cpu: cpu, at: instr.location)
+        return bug(.runaway, "\(Machine.maxInvisibleRun) instructions without a visible operation: an infinite loop over locals?", s, ref, cpu: cpu, at: instr.pointee.location)
       }
       var advancePC = true
       if let b = executeLocal(&s, ref, cpu: cpu, instr, advancePC: &advancePC, log: &log) { return b }
@@ -70,8 +71,8 @@ extension Machine {
   /// still off, and an operation that changes nothing is the same on either side. Dropping
   /// that state loses no behaviour (the state before a disabling operation is kept: an
   /// interrupt could land there and not after).
-  func fusesIntoStep(_ op: Instruction.Op, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Bool {
-    guard fusesEnables, case .primitive(let p, _, let args, _, _) = op else { return false }
+  func fusesIntoStep(_ instr: UnsafePointer<Instruction>, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Bool {
+    guard fusesEnables, case .primitive(let p, _, let args, _, _) = instr.pointee.op else { return false }
     switch p {
     case .localIrqEnable, .preemptEnable:
       return true
@@ -84,16 +85,16 @@ extension Machine {
   }
 
   /// Runs a fused visible primitive (`fusesIntoStep`) inside the step before it.
-  func runFused(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction, log: inout EventLog?) -> Bug? {
+  func runFused(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: UnsafePointer<Instruction>, log: inout EventLog?) -> Bug? {
     if case .bug(let b) = runPrimitive(&s, ref, cpu: cpu, instr, log: &log) { return b }
     return nil
   }
 
   /// Evaluates a primitive instruction's arguments and runs it: the one path for a step's
   /// pending primitive, a fused one and an invisible one (`might_sleep`).
-  func runPrimitive(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction,
+  func runPrimitive(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: UnsafePointer<Instruction>,
                     log: inout EventLog?) -> PrimitiveResult {
-    guard case .primitive(let p, let name, let args, let out, let result) = instr.op else { return .done }
+    guard case .primitive(let p, let name, let args, let out, let result) = instr.pointee.op else { return .done }
     var values = ArgValues()
     for a in args {
       switch evaluate(a, in: s, ref, cpu: cpu) {
@@ -101,13 +102,13 @@ extension Machine {
       case .failure(let b): return .bug(b)
       }
     }
-    return primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.location, log: &log)
+    return primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.pointee.location, log: &log)
   }
 
   /// Executes one non-primitive instruction (possibly a visible global access).
-  func executeLocal(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: Instruction,
+  func executeLocal(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: UnsafePointer<Instruction>,
                     advancePC: inout Bool, log: inout EventLog?) -> Bug? {
-    switch instr.op {
+    switch instr.pointee.op {
     case .setLocal(let slot, let e):
       switch evaluate(e, in: s, ref, cpu: cpu) {
       case .success(let v): s.setLocal(ref, slot, v)
@@ -119,7 +120,7 @@ extension Machine {
       case .success(let v): value = v
       case .failure(let b): return b
       }
-      if let b = assign(&s, ref, cpu: cpu, lv, value, at: instr.location, log: &log) { return b }
+      if let b = assign(&s, ref, cpu: cpu, lv, value, at: instr.pointee.location, log: &log) { return b }
     case .jump(let target):
       s.setPC(ref, Int32(target))
       advancePC = false
@@ -140,7 +141,7 @@ extension Machine {
         }
       }
       if s.frameCount(ref) >= 64 {
-        return bug(.runaway, "call depth 64 exceeded calling \(program.functions[function].name): unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
+        return bug(.runaway, "call depth 64 exceeded calling \(program.functions[function].name): unbounded recursion?", s, ref, cpu: cpu, at: instr.pointee.location)
       }
       s.advancePC(ref)
       advancePC = false
@@ -173,19 +174,19 @@ extension Machine {
         }
       }
       if pointer == 0 {
-        return bug(.badPointer, "call through a NULL function pointer", s, ref, cpu: cpu, at: instr.location)
+        return bug(.badPointer, "call through a NULL function pointer", s, ref, cpu: cpu, at: instr.pointee.location)
       }
       guard let function = program.function(atValue: pointer),
             program.functions[function].parameterCount == values.count else {
-        return bug(.badPointer, "call through a bad function pointer (\(pointer))", s, ref, cpu: cpu, at: instr.location)
+        return bug(.badPointer, "call through a bad function pointer (\(pointer))", s, ref, cpu: cpu, at: instr.pointee.location)
       }
       if s.frameCount(ref) >= 64 {
-        return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.location)
+        return bug(.runaway, "call depth 64 exceeded: unbounded recursion?", s, ref, cpu: cpu, at: instr.pointee.location)
       }
       s.advancePC(ref)
       advancePC = false
       s.pushFrame(ref, function: function, count: program.functions[function].localCount, arguments: values, result: -1)
-    case .primitive where !instr.visible:
+    case .primitive where !instr.pointee.visible:
       // A primitive that only reads the context's own state (might_sleep) runs fused.
       if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
     case .either, .primitive:

@@ -31,27 +31,26 @@ public struct Machine: Sendable {
     self.fires = program.irqs.map { irqBound ?? $0.fires ?? 1 }
     self.preemptions = preemptions ?? program.preemptions
     self.fusesEnables = fusesEnables
-    var base: [Int32] = []
+    code = InstructionTable(program: program)
     var arms: [Int16] = []
     for f in program.functions {
-      base.append(Int32(arms.count))
       for instr in f.code {
         if case .either(let a) = instr.op { arms.append(Int16(clamping: a.count)) } else { arms.append(0) }
       }
     }
-    codeBase = base
     armsAt = arms
   }
 
-  /// Per instruction of every function (from `codeBase[function]`): the arms of an `either`,
-  /// 0 for any other instruction. Read for each CPU of each state; matching the instruction
-  /// itself copied it.
-  private let codeBase: [Int32]
+  /// The code, read in place by the interpreter (`InstructionTable`).
+  let code: InstructionTable
+  /// Per instruction of every function (from `code.start[function]`): the arms of an
+  /// `either`, 0 for any other instruction. Read for each CPU of each state; matching the
+  /// instruction itself copied it.
   private let armsAt: [Int16]
 
   /// How many arms the `either` at `pc` of `function` has (0: not an `either`).
   @inline(__always) func eitherArms(function: Int, pc: Int) -> Int {
-    Int(armsAt[Int(codeBase[function]) + pc])
+    Int(armsAt[Int(code.start[function]) + pc])
   }
 
   public func initialState() -> MachineState {

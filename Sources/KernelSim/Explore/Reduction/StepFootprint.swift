@@ -14,7 +14,7 @@ extension Machine {
       return fp
     }
     guard let frame = s.topFrame(top) else { return nil }
-    let instr = program.functions[Int(frame.function)].code[Int(frame.pc)]
+    let instr = code.at(function: frame.function, pc: frame.pc)
     func reads(_ e: CExpr) -> Bool { dynamicReads(e, s, top, cpu: cpu, into: &fp.reads) }
     func value(_ e: CExpr) -> Int? {
       if case .success(let v) = evaluate(e, in: s, top, cpu: cpu) { return v }
@@ -29,7 +29,7 @@ extension Machine {
       fp.writes.insert(slot)
       return true
     }
-    switch instr.op {
+    switch instr.pointee.op {
     case .either, .jump:
       return fp
     case .setLocal(_, let e), .branchIfFalse(let e, _):
