@@ -347,7 +347,12 @@ extension TaskState {
   /// them) for every task of every encoded state. `TaskEqualityTests` checks that every
   /// stored property is compared.
   @inline(__always) static func same(_ a: UnsafePointer<TaskState>, _ b: UnsafePointer<TaskState>) -> Bool {
-    a.pointee.status == b.pointee.status && a.pointee.state == b.pointee.state && a.pointee.onRQ == b.pointee.onRQ
+    // Identical bytes are equal values: every field is a plain value or (the call stack) an
+    // array whose storage, when shared, holds equal words. Most tasks a step did not touch
+    // are such copies, and this settles them in a few word compares; different bytes (a
+    // changed field, or only different padding) are compared field by field.
+    if bytesEqual(UnsafeRawPointer(a), UnsafeRawPointer(b), count: MemoryLayout<TaskState>.size) { return true }
+    return a.pointee.status == b.pointee.status && a.pointee.state == b.pointee.state && a.pointee.onRQ == b.pointee.onRQ
       && a.pointee.cpu == b.pointee.cpu && a.pointee.waitGP == b.pointee.waitGP
       && a.pointee.waitLock == b.pointee.waitLock && a.pointee.waitFor == b.pointee.waitFor
       && a.pointee.context.irqsOff == b.pointee.context.irqsOff && a.pointee.context.preempt == b.pointee.context.preempt
@@ -488,4 +493,18 @@ extension LockMode {
     }
   }
   init(code: Int) { self = code == 1 ? .read : (code == 2 ? .write : .exclusive) }
+}
+
+/// Whether `count` bytes at `a` and `b` are equal, a word at a time.
+@inline(__always) func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+  var i = 0
+  while i + 8 <= count {
+    if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+    i += 8
+  }
+  while i < count {
+    if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+    i += 1
+  }
+  return true
 }
