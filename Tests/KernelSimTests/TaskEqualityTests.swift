@@ -39,8 +39,9 @@ import Testing
     }
   }
 
-  /// The visited set keeps a parent's id for a CPU or for the rest of the state when they
-  /// compare equal (`CPUState.same`, `MachineState.sameRest`): the same holds for them.
+  /// The visited set keeps a parent's id for a CPU, for the locks or for the data when they
+  /// compare equal (`CPUState.same`, `MachineState.sameLocks`, `sameData`): the same holds for
+  /// them, and each field of the rest belongs to exactly one of the two parts.
   @Test func everyCPUAndRestFieldIsCompared() {
     let cpu = CPUState()
     #expect(Mirror(reflecting: cpu).children.count == 5)
@@ -68,11 +69,13 @@ import Testing
       ("globals", { $0.globals[0] = 1 }), ("firesLeft", { $0.firesLeft[0] = 0 }), ("lists", { $0.lists[0] = [3] }),
       ("rcu", { $0.rcu.gpSeq = 1 }), ("preemptionsLeft", { $0.preemptionsLeft = 1 }),
     ]
-    #expect(s.sameRest(as: s))
+    #expect(s.sameLocks(as: s) && s.sameData(as: s))
     for (name, change) in restChanges {
       var t = s
       change(&t)
-      #expect(!t.sameRest(as: s), "a change of \(name) went unnoticed")
+      let inLocks = name == "locks" || name == "lockQueues"
+      #expect(t.sameLocks(as: s) != inLocks, "a change of \(name) went unnoticed or reached the locks part")
+      #expect(t.sameData(as: s) == inLocks, "a change of \(name) went unnoticed or reached the data part")
     }
   }
 }

@@ -1,11 +1,15 @@
 /// The explorer's visited set, stored with collapse compression.
 ///
 /// A state is made of parts that change independently: each CPU (its stacked interrupt
-/// contexts, pending softirqs, RCU callbacks), each task (its status and context), and the
-/// rest (locks, globals, lists, RCU, budgets). A step changes one or two of them. So each
-/// distinct part is stored once, in a table for its kind, and a state is stored as the vector
-/// of its parts' ids: the CPUs' ids, the gaps and ids of the tasks that differ from the
-/// initial state, and the rest's id, each a varint (SPIN's COLLAPSE mode, Holzmann 1997).
+/// contexts, pending softirqs, RCU callbacks), each task (its status and context), the locks
+/// (holders and queues), and the data (globals, lists, RCU, budgets). A step changes one or
+/// two of them. So each distinct part is stored once, in a table for its kind, and a state is
+/// stored as the vector of its parts' ids: the CPUs' ids, the gaps and ids of the tasks that
+/// differ from the initial state, the locks' id and the data's id, each a varint (SPIN's
+/// COLLAPSE mode, Holzmann 1997). Locks and data were one part: a lock step then re-encoded
+/// every global that differed from its initial value, and a store every busy lock (on
+/// srcu_rq_lock_irq_work_fix, 126K of 200K such re-encodings changed only locks, 74K only
+/// the data).
 /// On the spin ring of 5 CPUs a state's flat encoding takes 129 bytes and its vector about 14.
 ///
 /// Exact: equal states have equal parts, so equal vectors, and a vector decodes to its state
@@ -15,14 +19,19 @@
 /// The index of a state in the table is its id, in discovery order.
 struct VisitedSet {
   private var states = ByteStringTable(capacity: 1 << 12)
-  private var cpuParts = ByteStringTable()
-  private var taskParts = ByteStringTable()
-  private var restParts = ByteStringTable()
+  // Part tables start small and grow by doubling: a search of a thousand states has a few
+  // dozen parts of each kind, and a table's slots count in the bytes kept per state.
+  private var cpuParts = ByteStringTable(capacity: 1 << 6)
+  private var taskParts = ByteStringTable(capacity: 1 << 6)
+  private var lockParts = ByteStringTable(capacity: 1 << 6)
+  private var dataParts = ByteStringTable(capacity: 1 << 6)
   /// CPU and task parts decoded so far, by id.
   private var decodedCPUs: [CPUState?] = []
   private var decodedTasks: [TaskState?] = []
-  /// Rest parts decoded lately, in a direct-mapped cache by id (`restPart`).
-  private var decodedRests: [(id: Int, state: MachineState)?] = []
+  /// Locks and data parts decoded lately, in direct-mapped caches by id (`locksPart`,
+  /// `dataPart`).
+  private var decodedLocks: [(id: Int, locks: [LockState], queues: LockQueueTable)?] = []
+  private var decodedData: [(id: Int, data: MachineState.DataPart)?] = []
 
   /// The initial state: tasks and globals equal to it are not written (`MachineState.encode`).
   let baseline: MachineState
@@ -51,11 +60,11 @@ struct VisitedSet {
   var count: Int { states.count }
   /// Bytes of stored encodings: the vectors and the distinct parts.
   var encodedBytes: Int {
-    states.stringBytes + cpuParts.stringBytes + taskParts.stringBytes + restParts.stringBytes
+    states.stringBytes + cpuParts.stringBytes + taskParts.stringBytes + lockParts.stringBytes + dataParts.stringBytes
   }
-  /// Bytes the set keeps (`ByteStringTable.storedBytes` of its four tables).
+  /// Bytes the set keeps (`ByteStringTable.storedBytes` of its five tables).
   var storedBytes: Int {
-    states.storedBytes + cpuParts.storedBytes + taskParts.storedBytes + restParts.storedBytes
+    states.storedBytes + cpuParts.storedBytes + taskParts.storedBytes + lockParts.storedBytes + dataParts.storedBytes
   }
 
   /// A stored state's part ids: what its successors share with it (`key(_:from:)`).
@@ -63,7 +72,8 @@ struct VisitedSet {
     var cpus: [Int32] = []
     /// Per task index; -1: the task is as in the initial state (not written).
     var tasks: [Int32] = []
-    var rest: Int32 = -1
+    var locks: Int32 = -1
+    var data: Int32 = -1
   }
 
   /// The part ids of the state stored under `id`, into `parts` (its arrays' storage is
@@ -92,7 +102,8 @@ struct VisitedSet {
           tasks[at] = Int32(r.get())
         }
       }
-      parts.rest = Int32(r.get())
+      parts.locks = Int32(r.get())
+      parts.data = Int32(r.get())
     }
   }
 
@@ -160,11 +171,17 @@ struct VisitedSet {
       }
     }
     writers.vector.put(0)
-    if let parent, s.sameRest(as: parent.state) {
-      writers.vector.put(Int(parent.parts.rest))
+    if let parent, s.sameLocks(as: parent.state) {
+      writers.vector.put(Int(parent.parts.locks))
     } else {
-      s.encodeRest(into: &writers.part, baseline: baseline)
-      writers.vector.put(VisitedSet.intern(&restParts, &writers.part))
+      s.encodeLocks(into: &writers.part)
+      writers.vector.put(VisitedSet.intern(&lockParts, &writers.part))
+    }
+    if let parent, s.sameData(as: parent.state) {
+      writers.vector.put(Int(parent.parts.data))
+    } else {
+      s.encodeData(into: &writers.part, baseline: baseline)
+      writers.vector.put(VisitedSet.intern(&dataParts, &writers.part))
     }
     return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
@@ -191,32 +208,34 @@ struct VisitedSet {
     var tasks = baseline.tasks
     precondition(tasks.count == parts.tasks.count, "a state's task count differs from the initial state's")
     for (i, t) in parts.tasks.enumerated() where t >= 0 { tasks[i] = taskPart(Int(t), index: i) }
-    return restPart(Int(parts.rest), cpus: cpus, tasks: tasks)
+    let (locks, queues) = locksPart(Int(parts.locks))
+    return MachineState(cpus: cpus, tasks: tasks, locks: locks, lockQueues: queues, data: dataPart(Int(parts.data)))
   }
 
-  /// Rest part `id` with these CPUs and tasks. Rest parts are more numerous and larger than
-  /// the others (thousands, each with its arrays of locks and globals), so not all are kept:
-  /// a direct-mapped cache of `restCacheSize` slots keeps the one decoded last per slot.
-  /// Breadth-first, the states decoded one after the other are mostly siblings and cousins,
-  /// which share their rest.
-  private mutating func restPart(_ id: Int, cpus: [CPUState], tasks: [TaskState]) -> MachineState {
-    let slot = id & (VisitedSet.restCacheSize - 1)
-    if decodedRests.isEmpty { decodedRests = Array(repeating: nil, count: VisitedSet.restCacheSize) }
-    if let hit = decodedRests[slot], hit.id == id {
-      var s = hit.state
-      s.cpus = cpus
-      s.tasks = tasks
-      return s
-    }
-    var p = ByteReader(bytes: restParts.bytes(id))
-    let s = MachineState(decodingRest: &p, cpus: cpus, tasks: tasks, baseline: baseline,
-                         idleLocks: idleLocks)
-    decodedRests[slot] = (id, MachineState(cpus: [], tasks: [], locks: s.locks, lockQueues: s.lockQueues,
-                                           globals: s.globals, firesLeft: s.firesLeft, lists: s.lists,
-                                           rcu: s.rcu, preemptionsLeft: s.preemptionsLeft))
-    return s
+  /// Locks and data parts are more numerous and larger than the others (thousands, with
+  /// their arrays), so not all are kept: a direct-mapped cache of `partCacheSize` slots per
+  /// kind keeps the one decoded last per slot. Breadth-first, the states decoded one after
+  /// the other are mostly siblings and cousins, which share them.
+  private mutating func locksPart(_ id: Int) -> ([LockState], LockQueueTable) {
+    let slot = id & (VisitedSet.partCacheSize - 1)
+    if decodedLocks.isEmpty { decodedLocks = Array(repeating: nil, count: VisitedSet.partCacheSize) }
+    if let hit = decodedLocks[slot], hit.id == id { return (hit.locks, hit.queues) }
+    var p = ByteReader(bytes: lockParts.bytes(id))
+    let (locks, queues) = MachineState.decodeLocks(&p, idleLocks: idleLocks)
+    decodedLocks[slot] = (id, locks, queues)
+    return (locks, queues)
   }
-  static let restCacheSize = 1 << 10
+
+  private mutating func dataPart(_ id: Int) -> MachineState.DataPart {
+    let slot = id & (VisitedSet.partCacheSize - 1)
+    if decodedData.isEmpty { decodedData = Array(repeating: nil, count: VisitedSet.partCacheSize) }
+    if let hit = decodedData[slot], hit.id == id { return hit.data }
+    var p = ByteReader(bytes: dataParts.bytes(id))
+    let data = MachineState.decodeData(&p, baseline: baseline)
+    decodedData[slot] = (id, data)
+    return data
+  }
+  static let partCacheSize = 1 << 10
 
   private mutating func cpuPart(_ id: Int) -> CPUState {
     if id < decodedCPUs.count, let c = decodedCPUs[id] { return c }

@@ -187,19 +187,27 @@ extension MachineState {
     }
   }
 
-  /// The parts `encodeRest` writes are equal to `other`'s.
-  func sameRest(as other: MachineState) -> Bool {
-    locks == other.locks && lockQueues == other.lockQueues && globals == other.globals && firesLeft == other.firesLeft
-      && lists == other.lists && rcu == other.rcu && preemptionsLeft == other.preemptionsLeft
+  /// The locks part (`encodeLocks`) is equal to `other`'s.
+  func sameLocks(as other: MachineState) -> Bool {
+    locks == other.locks && lockQueues == other.lockQueues
   }
 
-  /// Everything but the CPUs and tasks: locks, globals, interrupt firings left, lists, the
-  /// RCU grace-period machine and the preemption budget.
+  /// The data part (`encodeData`) is equal to `other`'s.
+  func sameData(as other: MachineState) -> Bool {
+    globals == other.globals && firesLeft == other.firesLeft && lists == other.lists && rcu == other.rcu
+      && preemptionsLeft == other.preemptionsLeft
+  }
+
+  /// Everything but the CPUs and tasks: the locks part, then the data part.
   func encodeRest(into w: inout ByteWriter, baseline base: MachineState?) {
-    let baseline = base?.globals ?? []
-    // Sparse sections: (gap, contents) for each entry that differs from its idle or initial
-    // value, then a 0 (gaps are at least 1), so each is written in one pass. A lock is busy if
-    // it has an owner or a pending writer, or queues (the table's entries, walked alongside).
+    encodeLocks(into: &w)
+    encodeData(into: &w, baseline: base)
+  }
+
+  /// The locks and their queues. Sparse: (gap, contents) for each lock that is not idle, then
+  /// a 0 (gaps are at least 1), in one pass. A lock is busy if it has an owner or a pending
+  /// writer, or queues (the table's entries, walked alongside).
+  func encodeLocks(into w: inout ByteWriter) {
     w.put(locks.count)
     var last = -1
     let queued = lockQueues.entries
@@ -220,8 +228,14 @@ extension MachineState {
       }
     }
     w.put(0)
+  }
+
+  /// Globals (those that differ from the baseline's), interrupt firings left, lists, the RCU
+  /// grace-period machine and the preemption budget.
+  func encodeData(into w: inout ByteWriter, baseline base: MachineState?) {
+    let baseline = base?.globals ?? []
     w.put(globals.count)
-    last = -1
+    var last = -1
     // Room for every slot's gap and value made once: a scenario's run changes dozens of slots
     // from their initial values, and each varint checked the writer's room.
     w.reserve(ByteWriter.maxVarint * (2 * globals.count + 1))
@@ -259,24 +273,38 @@ extension MachineState {
       let t = TaskState(decoding: &r, index: at)
       if at < tasks.count { tasks[at] = t } else { tasks.append(t) }
     }
-    self.init(decodingRest: &r, cpus: cpus, tasks: tasks, baseline: base, idleLocks: idleLocks)
+    let (locks, lockQueues) = MachineState.decodeLocks(&r, idleLocks: idleLocks)
+    let data = MachineState.decodeData(&r, baseline: base)
+    self.init(cpus: cpus, tasks: tasks, locks: locks, lockQueues: lockQueues, data: data)
   }
 
-  /// The state with these CPUs and tasks and the rest read from `r` (`encodeRest`).
-  init(decodingRest r: inout ByteReader, cpus: [CPUState], tasks: [TaskState], baseline base: MachineState?,
-       idleLocks: [LockState]? = nil) {
-    self.cpus = cpus
-    self.tasks = tasks
-    let baseline = base?.globals ?? []
-    // Unwritten locks are idle: start from a shared array of idle locks (the caller's, made
-    // once per search) so a state holding no lock copies nothing.
+  /// The state made of these CPUs, tasks, locks part and data part.
+  init(cpus: [CPUState], tasks: [TaskState], locks: [LockState], lockQueues: LockQueueTable, data: DataPart) {
+    self.init(cpus: cpus, tasks: tasks, locks: locks, lockQueues: lockQueues, globals: data.globals,
+              firesLeft: data.firesLeft, lists: data.lists, rcu: data.rcu, preemptionsLeft: data.preemptionsLeft)
+  }
+
+  /// What `encodeData` writes, decoded.
+  struct DataPart {
+    var globals: [Int]
+    var firesLeft: [Int16]
+    var lists: [[Int32]]
+    var rcu: RCUState
+    var preemptionsLeft: Int8
+  }
+
+  /// The locks part read from `r` (`encodeLocks`). Unwritten locks are idle: they start from
+  /// `idleLocks`, a shared array of idle locks (the caller's, made once per search) so a state
+  /// holding no lock copies nothing.
+  static func decodeLocks(_ r: inout ByteReader, idleLocks: [LockState]? = nil) -> ([LockState], LockQueueTable) {
     let lockCount = r.get()
+    var locks: [LockState]
     if let idleLocks, idleLocks.count == lockCount {
       locks = idleLocks
     } else {
       locks = Array(repeating: LockState(), count: lockCount)
     }
-    lockQueues = LockQueueTable(count: lockCount)
+    var lockQueues = LockQueueTable(count: lockCount)
     var at = -1
     while true {
       let gap = r.get()
@@ -289,19 +317,25 @@ extension MachineState {
       q.wakees = (0..<r.get()).map { _ in Int32(r.get()) }
       if !q.isEmpty { lockQueues[at] = q }
     }
+    return (locks, lockQueues)
+  }
+
+  /// The data part read from `r` (`encodeData`).
+  static func decodeData(_ r: inout ByteReader, baseline base: MachineState?) -> DataPart {
+    let baseline = base?.globals ?? []
     let globalCount = r.get()
     // Start from the baseline's array itself (shared until the first changed global is
     // written, then one copy of plain integers) rather than rebuilding it slot by slot.
-    globals = baseline.count == globalCount ? baseline : (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
-    at = -1
+    var globals = baseline.count == globalCount ? baseline : (0..<globalCount).map { $0 < baseline.count ? baseline[$0] : 0 }
+    var at = -1
     while true {
       let gap = r.get()
       if gap == 0 { break }
       at += gap
       globals[at] = r.get()
     }
-    firesLeft = (0..<r.get()).map { _ in Int16(r.get()) }
-    lists = Array(repeating: [], count: r.get())
+    let firesLeft = (0..<r.get()).map { _ in Int16(r.get()) }
+    var lists: [[Int32]] = Array(repeating: [], count: r.get())
     at = -1
     while true {
       let gap = r.get()
@@ -309,8 +343,8 @@ extension MachineState {
       at += gap
       lists[at] = (0..<r.get()).map { _ in Int32(r.get()) }
     }
-    rcu = RCUState(gpSeq: Int16(r.get()), gpActive: r.get() != 0, qsNeeded: UInt16(r.get()))
-    preemptionsLeft = Int8(r.get())
+    let rcu = RCUState(gpSeq: Int16(r.get()), gpActive: r.get() != 0, qsNeeded: UInt16(r.get()))
+    return DataPart(globals: globals, firesLeft: firesLeft, lists: lists, rcu: rcu, preemptionsLeft: Int8(r.get()))
   }
 }
 
