@@ -101,26 +101,30 @@ public struct Context: Hashable, Sendable {
 
   /// Pushes a frame of `function` at pc 0 with these locals (`setPC` to start elsewhere).
   mutating func push(function: Int32, locals: [Int], result: Int32) {
-    pushHeader(function: function, localCount: locals.count, result: result)
-    words.append(contentsOf: locals)
+    let base = pushZeroed(function: function, localCount: locals.count, result: result)
+    for (i, v) in locals.enumerated() { words[base + Context.header + i] = v }
   }
 
   /// Pushes a frame of `function` at pc 0 with `count` locals, all zero.
   mutating func push(function: Int32, count: Int, result: Int32) {
-    pushHeader(function: function, localCount: count, result: result)
-    for _ in 0..<count { words.append(0) }
+    _ = pushZeroed(function: function, localCount: count, result: result)
   }
 
-  /// A new top frame's header (its locals are appended next).
-  private mutating func pushHeader(function: Int32, localCount: Int, result: Int32) {
+  /// A new top frame of zero locals: the words grown once and the header written in place
+  /// (appending its words one by one checked uniqueness and capacity for each, some 400
+  /// instructions per call). Returns the frame's offset.
+  private mutating func pushZeroed(function: Int32, localCount: Int, result: Int32) -> Int {
     let base = words.count
-    words.append(Int(function))
-    words.append(0)
-    words.append(Int(result))
-    words.append(Int(top))
-    words.append(localCount)
+    words.append(contentsOf: repeatElement(0, count: Context.header + localCount))
+    words.withUnsafeMutableBufferPointer { w in
+      w[base] = Int(function)
+      w[base + 2] = Int(result)
+      w[base + 3] = Int(top)
+      w[base + 4] = localCount
+    }
     top = Int32(base)
     depth += 1
+    return base
   }
 
   /// A context starting in `function` at pc 0 with `count` zero locals (an interrupt
