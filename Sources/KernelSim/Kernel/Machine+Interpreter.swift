@@ -11,6 +11,7 @@ extension Machine {
       return finish(&s, ref, cpu: cpu, log: &log)
     }
     let instr = code.at(function: function, pc: pc)
+    s.reserveRoomForCalls(ref)
     var advancePC = true
     switch instr.pointee.op {
     case .either(let arms):

@@ -175,14 +175,16 @@ public struct MachineState: Hashable, Sendable {
   /// Calls `function` in `ref`: a new top frame with `count` zero locals but for the first
   /// ones, `arguments`.
   mutating func pushFrame(_ ref: ContextRef, function: Int, count: Int, arguments: ArgValues, result: Int32) {
-    let n = max(count, arguments.count)
     if ref.isTask {
-      tasks[ref.taskIndex].context.push(function: Int32(function), count: n, result: result)
-      for i in 0..<arguments.count { tasks[ref.taskIndex].context.setLocal(i, arguments[i]) }
+      tasks[ref.taskIndex].context.push(function: Int32(function), count: count, arguments: arguments, result: result)
     } else {
-      cpus[ref.cpu].stack[ref.level].push(function: Int32(function), count: n, result: result)
-      for i in 0..<arguments.count { cpus[ref.cpu].stack[ref.level].setLocal(i, arguments[i]) }
+      cpus[ref.cpu].stack[ref.level].push(function: Int32(function), count: count, arguments: arguments, result: result)
     }
+  }
+
+  /// `Context.reserveRoomForCalls` for `ref`'s context.
+  mutating func reserveRoomForCalls(_ ref: ContextRef) {
+    if ref.isTask { tasks[ref.taskIndex].context.reserveRoomForCalls() } else { cpus[ref.cpu].stack[ref.level].reserveRoomForCalls() }
   }
 
   /// Returns from `ref`'s top frame (it must have one); gives the caller's result slot.
