@@ -14,12 +14,7 @@ import Testing
     withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in TaskState.same(pa, pb) } }
   }
 
-  @Test func everyFieldIsCompared() {
-    // If a property is added, `TaskState.same` must compare it, and this count must change.
-    #expect(Mirror(reflecting: Self.base()).children.count == 8)
-    // The call stack is three of them: its words, the top frame's offset and the depth.
-    #expect(Mirror(reflecting: Self.base().context).children.count == 13)
-    let changes: [(String, (inout TaskState) -> Void)] = [
+  static let changes: [(String, @Sendable (inout TaskState) -> Void)] = [
       ("status", { $0.status = .sleeping }), ("state", { $0.state = 2 }), ("onRQ", { $0.onRQ = false }),
       ("cpu", { $0.cpu = 1 }), ("waitGP", { $0.waitGP = 3 }), ("waitLock", { $0.waitLock = 4 }),
       ("waitFor", { $0.waitFor = 5 }), ("kind", { $0.context.kind = .task(1) }),
@@ -29,13 +24,38 @@ import Testing
       ("spinningOn", { $0.context.spinningOn = 2 }), ("spinMode", { $0.context.spinMode = .read }),
       ("vector", { $0.context.vector = 3 }), ("batch", { $0.context.batch = 1 }),
       ("restarts", { $0.context.restarts = 1 }), ("rcuDepth", { $0.context.rcuDepth = 1 }),
-    ]
+  ]
+
+  @Test func everyFieldIsCompared() {
+    // If a property is added, `TaskState.same` must compare it, and this count must change.
+    #expect(Mirror(reflecting: Self.base()).children.count == 8)
+    // The call stack is three of them: its words, the top frame's offset and the depth.
+    #expect(Mirror(reflecting: Self.base().context).children.count == 13)
     #expect(Self.same(Self.base(), Self.base()))
-    for (name, change) in changes {
+    for (name, change) in Self.changes {
       var t = Self.base()
       change(&t)
       #expect(!Self.same(Self.base(), t), "a change of \(name) went unnoticed")
       #expect(Self.same(t, t))
+    }
+  }
+
+  /// The visited set's task part cache answers with an id only for an equal task: one built
+  /// apart (its own call-stack buffer) hits, and a task differing in any one field misses,
+  /// whatever slot its hash picks.
+  @Test func taskPartCacheHitsOnlyEqualTasks() {
+    let cache = VisitedSet.TaskPartCache()
+    let a = Self.base()
+    cache.remember(a, hash: a.valueHash(), id: 7)
+    var b = Self.base()
+    b.context.setLocal(0, 0)  // the same words, in a buffer of its own
+    #expect(withUnsafePointer(to: b) { cache.id(of: $0, hash: b.valueHash()) } == 7)
+    for (name, change) in Self.changes {
+      var t = Self.base()
+      change(&t)
+      // Under the remembered task's hash too: a collision must still miss.
+      #expect(withUnsafePointer(to: t) { cache.id(of: $0, hash: a.valueHash()) } == nil, "a task with a different \(name) hit")
+      #expect(withUnsafePointer(to: t) { cache.id(of: $0, hash: t.valueHash()) } == nil, "a task with a different \(name) hit")
     }
   }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One activation record: a function, where it is, and its locals. A view: a context keeps
 /// its frames as words (`Context.words`); this is how they are built and read outside the
 /// interpreter's hot path.
@@ -176,7 +178,16 @@ public struct Context: Hashable, Sendable {
   }
 
   /// Whether the two call stacks are equal (the other fields aside).
-  @inline(__always) func sameFrames(as o: Context) -> Bool { top == o.top && depth == o.depth && words == o.words }
+  @inline(__always) func sameFrames(as o: Context) -> Bool {
+    guard top == o.top && depth == o.depth && words.count == o.words.count else { return false }
+    // In one memory compare: `==` on the arrays checks for shared storage and then compares
+    // element by element.
+    return words.withUnsafeBytes { a in
+      o.words.withUnsafeBytes { b in
+        a.count == 0 || a.baseAddress == b.baseAddress || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+      }
+    }
+  }
 
   /// Local `slot` of the top frame.
   @inline(__always) func local(_ slot: Int) -> Int { words[Int(top) + Context.header + slot] }

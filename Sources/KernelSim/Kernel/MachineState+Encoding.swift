@@ -397,6 +397,27 @@ extension TaskState {
       && a.pointee.context.sameFrames(as: b.pointee.context)
   }
 
+  /// A hash of the task's status and call stack, for `VisitedSet.TaskPartCache` (which
+  /// compares the values themselves: a field left out here costs hits, never correctness).
+  func valueHash() -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+    @inline(__always) func mix(_ x: Int) { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+    switch status {
+    case .ready(let c): mix(1); mix(c)
+    case .running(let c): mix(2); mix(c)
+    case .sleeping: mix(3)
+    case .done: mix(4)
+    }
+    mix(Int(state)); mix(Int(waitLock))
+    // The words with a one-multiply step each, mixed at the end.
+    var w: UInt64 = 0
+    context.words.withUnsafeBufferPointer { words in
+      for x in words { w = (w &+ UInt64(bitPattern: Int64(x))) &* 0x94D0_49BB_1331_11EB }
+    }
+    mix(Int(bitPattern: UInt(truncatingIfNeeded: w ^ (w >> 29))))
+    return h
+  }
+
   /// Task `index`, written by `encodeFields`.
   init(decoding r: inout ByteReader, index: Int) {
     let status: TaskStatus
