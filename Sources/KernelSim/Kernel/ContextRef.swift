@@ -25,3 +25,12 @@ public struct ContextRef: Hashable, Comparable, Sendable {
     return a.isTask ? a.raw < b.raw : a.raw > b.raw
   }
 }
+
+extension ContextRef {
+  /// A small integer for encodings: 0 for `none` (whose raw value, `Int32.min`, took a
+  /// five-byte varint, twice per busy lock in every encoded state), tasks from 1, interrupt
+  /// contexts negative as they are.
+  var code: Int { raw == Int32.min ? 0 : (raw >= 0 ? Int(raw) + 1 : Int(raw)) }
+
+  init(code: Int) { self.init(raw: code == 0 ? Int32.min : Int32(code > 0 ? code - 1 : code)) }
+}

@@ -215,16 +215,18 @@ extension MachineState {
     for i in locks.indices {
       let hasQueues = next < queued.count && Int(queued[next].lock) == i
       guard hasQueues || !locks[i].owner.isNone || !locks[i].pendingWriter.isNone else { continue }
-      w.put(i - last); last = i
-      w.put(Int(locks[i].owner.raw)); w.put(Int(locks[i].pendingWriter.raw))
+      // Room for the six fixed fields at once.
+      w.reserve(6 * ByteWriter.maxVarint)
+      w.putUnchecked(i - last); last = i
+      w.putUnchecked(locks[i].owner.code); w.putUnchecked(locks[i].pendingWriter.code)
       if hasQueues {
         let q = queued[next].queues
         next += 1
-        w.put(q.readers.count); for r in q.readers { w.put(Int(r.raw)) }
+        w.putUnchecked(q.readers.count); for r in q.readers { w.put(r.code) }
         w.put(q.waiters.count); for x in q.waiters { w.put(Int(x.task)); w.put(x.mode.code) }
         w.put(q.wakees.count); for x in q.wakees { w.put(Int(x)) }
       } else {
-        w.put(0); w.put(0); w.put(0)
+        w.putUnchecked(0); w.putUnchecked(0); w.putUnchecked(0)
       }
     }
     w.put(0)
@@ -310,9 +312,9 @@ extension MachineState {
       let gap = r.get()
       if gap == 0 { break }
       at += gap
-      locks[at] = LockState(owner: ContextRef(raw: Int32(r.get())), pendingWriter: ContextRef(raw: Int32(r.get())))
+      locks[at] = LockState(owner: ContextRef(code: r.get()), pendingWriter: ContextRef(code: r.get()))
       var q = LockQueues()
-      q.readers = (0..<r.get()).map { _ in ContextRef(raw: Int32(r.get())) }
+      q.readers = (0..<r.get()).map { _ in ContextRef(code: r.get()) }
       q.waiters = (0..<r.get()).map { _ in LockWaiter(task: Int32(r.get()), mode: LockMode(code: r.get())) }
       q.wakees = (0..<r.get()).map { _ in Int32(r.get()) }
       if !q.isEmpty { lockQueues[at] = q }
