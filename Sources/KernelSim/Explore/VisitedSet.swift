@@ -166,19 +166,22 @@ struct VisitedSet {
   mutating func key(_ s: MachineState, from parent: (state: MachineState, parts: Parts)? = nil) -> StateKey {
     writers.vector.truncate(to: 0)
     writers.part.truncate(to: 0)
-    writers.vector.put(s.cpus.count)
+    // Room for the whole vector at once (two counts, a id per CPU, a gap and an id per task,
+    // the end mark and two ids): every varint below is written without a check.
+    writers.vector.reserve(ByteWriter.maxVarint * (5 + s.cpus.count + 2 * s.tasks.count))
+    writers.vector.putUnchecked(s.cpus.count)
     s.cpus.withUnsafeBufferPointer { cpus in
       for c in cpus.indices {
         if let parent, c < parent.parts.cpus.count,
            parent.state.cpus.withUnsafeBufferPointer({ CPUState.same($0.baseAddress! + c, cpus.baseAddress! + c) }) {
-          writers.vector.put(Int(parent.parts.cpus[c]))
+          writers.vector.putUnchecked(Int(parent.parts.cpus[c]))
         } else {
           cpus[c].encode(into: &writers.part, live: live)
-          writers.vector.put(VisitedSet.intern(&cpuParts, &writers.part))
+          writers.vector.putUnchecked(VisitedSet.intern(&cpuParts, &writers.part))
         }
       }
     }
-    writers.vector.put(s.tasks.count)
+    writers.vector.putUnchecked(s.tasks.count)
     if let parent, parent.state.tasks.count == s.tasks.count {
       var last = -1
       s.tasks.withUnsafeBufferPointer { tasks in
@@ -193,11 +196,11 @@ struct VisitedSet {
                 // from (and so its stored part) was not.
                 let id = parent.parts.tasks[i]
                 if id < 0 || isBaseline() { continue }
-                writers.vector.put(i - last); last = i
-                writers.vector.put(Int(id))
+                writers.vector.putUnchecked(i - last); last = i
+                writers.vector.putUnchecked(Int(id))
               } else if !isBaseline() {
-                writers.vector.put(i - last); last = i
-                writers.vector.put(taskPartID(task))
+                writers.vector.putUnchecked(i - last); last = i
+                writers.vector.putUnchecked(taskPartID(task))
               }
             }
           }
@@ -205,22 +208,22 @@ struct VisitedSet {
       }
     } else {
       s.forEachChangedTask(baseline: baseline) { task, gap in
-        writers.vector.put(gap)
-        writers.vector.put(taskPartID(task))
+        writers.vector.putUnchecked(gap)
+        writers.vector.putUnchecked(taskPartID(task))
       }
     }
-    writers.vector.put(0)
+    writers.vector.putUnchecked(0)
     if let parent, s.sameLocks(as: parent.state) {
-      writers.vector.put(Int(parent.parts.locks))
+      writers.vector.putUnchecked(Int(parent.parts.locks))
     } else {
       s.encodeLocks(into: &writers.part)
-      writers.vector.put(VisitedSet.intern(&lockParts, &writers.part))
+      writers.vector.putUnchecked(VisitedSet.intern(&lockParts, &writers.part))
     }
     if let parent, s.sameData(as: parent.state) {
-      writers.vector.put(Int(parent.parts.data))
+      writers.vector.putUnchecked(Int(parent.parts.data))
     } else {
       s.encodeData(into: &writers.part, baseline: baseline)
-      writers.vector.put(VisitedSet.intern(&dataParts, &writers.part))
+      writers.vector.putUnchecked(VisitedSet.intern(&dataParts, &writers.part))
     }
     return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }

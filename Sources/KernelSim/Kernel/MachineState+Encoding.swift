@@ -559,9 +559,16 @@ extension LockMode {
     if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
     i += 8
   }
-  while i < count {
-    if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-    i += 1
+  if i < count {
+    // The last 1-7 bytes: one word ending at `count` (it overlaps bytes already compared),
+    // or byte by byte when the whole is shorter than a word.
+    if count >= 8 {
+      return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    }
+    while i < count {
+      if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+      i += 1
+    }
   }
   return true
 }
