@@ -108,7 +108,7 @@ struct PersistentSets: Sendable {
   /// steps were assumed to stay within.
   struct Selection {
     var cpus: [Bool]
-    var footprints: [Footprint]
+    var footprints: [StepFootprint]
   }
 
   /// Working storage for `select`, kept by the caller from state to state: selection used to
@@ -117,7 +117,7 @@ struct PersistentSets: Sendable {
   struct Scratch {
     var enabledOn: [Int] = []
     var runEnabled: [Bool] = []
-    var step: [Footprint?] = []
+    var step: [StepFootprint?] = []
     var needs: [[Int]] = []
     var future: [[Int32]] = []
     var floating: [Int32] = []
@@ -180,7 +180,7 @@ struct PersistentSets: Sendable {
     // Each CPU's next steps, and the CPUs that must come with it.
     for c in 0..<n {
       if let top = s.top(of: c) {
-        var fp = Footprint()
+        var fp = StepFootprint()
         if x.runEnabled[c] {
           guard let r = machine.runFootprint(s, cpu: c) else { continue }
           fp = r
@@ -198,7 +198,7 @@ struct PersistentSets: Sendable {
         // (checked below, once the futures are known).
         if s.tasks.indices.contains(where: { machine.isPickable(s, task: $0, cpu: c) && program.tasks[$0].cpu == nil
           && s.tasks[$0].status == .ready(cpu: -1) }) { continue }
-        var fp = Footprint()
+        var fp = StepFootprint()
         fp.scheduler = true
         x.step[c] = fp
       }
@@ -300,7 +300,7 @@ struct PersistentSets: Sendable {
     }
     // Entries are read in place through a buffer pointer: subscripting `table` copied each
     // Footprint out (a retain and a release of its four word arrays).
-    func conflicts(_ fp: Footprint, _ entries: [Int32]) -> Bool {
+    func conflicts(_ fp: StepFootprint, _ entries: [Int32]) -> Bool {
       table.withUnsafeBufferPointer { t in entries.contains { fp.conflicts(with: t[Int($0)]) } }
     }
 

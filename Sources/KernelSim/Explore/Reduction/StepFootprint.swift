@@ -5,13 +5,12 @@ extension Machine {
   /// What `cpu`'s `run` step touches, or nil when it cannot be bounded (a context finishing,
   /// scheduler operations, RCU operations other than the read side, sleeping locks: they touch
   /// other tasks' state).
-  func runFootprint(_ s: MachineState, cpu: Int) -> Footprint? {
+  func runFootprint(_ s: MachineState, cpu: Int) -> StepFootprint? {
     guard let top = s.top(of: cpu) else { return nil }
-    var fp = Footprint()
+    var fp = StepFootprint()
     let spin = s.spinning(top)
     if spin.lock >= 0 {
-      fp.locks.insert(Int(spin.lock))
-      return fp
+      return fp.locks.insert(Int(spin.lock)) ? fp : nil
     }
     guard let frame = s.topFrame(top) else { return nil }
     let instr = code.at(function: frame.function, pc: frame.pc)
@@ -26,8 +25,7 @@ extension Machine {
     func write(_ lv: LValue?) -> Bool {
       guard case .global(let slotExpr)? = lv else { return true }
       guard reads(slotExpr), let slot = value(slotExpr), valid(slot, s.globals.count) else { return false }
-      fp.writes.insert(slot)
-      return true
+      return fp.writes.insert(slot)
     }
     switch instr.pointee.op {
     case .either, .jump:
@@ -48,20 +46,16 @@ extension Machine {
       guard values.count == args.count else { return nil }
       switch p {
       case .acquire, .release:
-        guard valid(values[0], s.locks.count) else { return nil }
-        fp.locks.insert(values[0])
+        guard valid(values[0], s.locks.count), fp.locks.insert(values[0]) else { return nil }
       case .atomic(let a):
         let slot: Int
         switch a {
         case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slot = values[1]
         default: slot = values[0]
         }
-        guard valid(slot, s.globals.count) else { return nil }
-        fp.reads.insert(slot)
-        fp.writes.insert(slot)
+        guard valid(slot, s.globals.count), fp.reads.insert(slot), fp.writes.insert(slot) else { return nil }
       case .list:
-        guard valid(values[values.count - 1], s.lists.count) else { return nil }
-        fp.lists.insert(values[values.count - 1])
+        guard valid(values[values.count - 1], s.lists.count), fp.lists.insert(values[values.count - 1]) else { return nil }
       case .localIrqDisable, .localIrqEnable, .localIrqSave, .localIrqRestore, .localBhDisable, .localBhEnable,
            .preemptDisable, .preemptEnable, .raiseSoftirq, .assertion, .relax, .irqWorkRaise, .mightSleep:
         // The CPU's own context, softirq mask and IPI; a softirq this starts runs on this CPU
@@ -78,16 +72,16 @@ extension Machine {
     }
   }
 
-  /// Adds the global slots evaluating `e` reads now; false if evaluation fails (a bug step).
-  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout BitSet) -> Bool {
+  /// Adds the global slots evaluating `e` reads now; false if evaluation fails (a bug step)
+  /// or they are more than `SmallIDSet.capacity`.
+  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet) -> Bool {
     switch e {
     case .constant, .local, .query: return true
-    case .global(let slot): set.insert(slot); return true
+    case .global(let slot): return set.insert(slot)
     case .load(let slotExpr):
       guard dynamicReads(slotExpr, s, ref, cpu: cpu, into: &set),
             case .success(let slot) = evaluate(slotExpr, in: s, ref, cpu: cpu), slot > 0, slot < s.globals.count else { return false }
-      set.insert(slot)
-      return true
+      return set.insert(slot)
     case .field(let b, _): return dynamicReads(b, s, ref, cpu: cpu, into: &set)
     case .element(_, _, let i): return dynamicReads(i, s, ref, cpu: cpu, into: &set)
     case .unary(_, let a): return dynamicReads(a, s, ref, cpu: cpu, into: &set)
@@ -113,7 +107,7 @@ extension Machine {
   /// exit path, a grace period ending) fails this and its state is expanded in full.
   /// `ownTask` is the task whose scheduler state the step may change: the CPU's running task,
   /// or the task a `pick` starts.
-  func stayedWithin(_ s: MachineState, _ t: MachineState, cpu: Int, ownTask own: Int32, _ fp: Footprint) -> Bool {
+  func stayedWithin(_ s: MachineState, _ t: MachineState, cpu: Int, ownTask own: Int32, _ fp: StepFootprint) -> Bool {
     if fp.unbounded { return false }
     if s.rcu != t.rcu || s.preemptionsLeft != t.preemptionsLeft { return false }
     for d in s.cpus.indices where d != cpu {

@@ -1,0 +1,65 @@
+/// What one step touches (`Machine.runFootprint`): a handful of locks, global slots and lists,
+/// held inline.
+///
+/// A step's footprint was a `Footprint` of four `BitSet`s, and the first member of each
+/// allocated its word array: some 2,300 instructions per CPU per selected state, most of the
+/// selection on the spin rings, and every copy retained four arrays. These are plain values.
+/// Futures stay `Footprint`s (unions over whole functions, built once per program); a step is
+/// checked against them member by member.
+struct StepFootprint: Sendable {
+  var locks = SmallIDSet()
+  var reads = SmallIDSet()
+  var writes = SmallIDSet()
+  var lists = SmallIDSet()
+  /// Touches its own task's scheduler state (see `Footprint.scheduler`).
+  var scheduler = false
+  /// Could not be bounded: dependent with everything.
+  var unbounded = false
+
+  static let everything: StepFootprint = { var f = StepFootprint(); f.unbounded = true; return f }()
+
+  /// `Footprint.conflicts(with:)` for a step: a lock or list in both, a slot one writes and
+  /// the other reads or writes, or scheduler state on both sides.
+  func conflicts(with o: Footprint) -> Bool {
+    if unbounded || o.unbounded { return true }
+    if locks.meets(o.locks) || lists.meets(o.lists) { return true }
+    if writes.meets(o.writes) || writes.meets(o.reads) || reads.meets(o.writes) { return true }
+    return scheduler && o.scheduler
+  }
+}
+
+/// Up to `capacity` small non-negative ids, inline, without duplicates. A step that would
+/// need more reports no footprint at all (`insert` fails), which costs reduction there,
+/// never soundness.
+struct SmallIDSet: Sendable {
+  static let capacity = 8
+  private var ids: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
+  private(set) var count = 0
+
+  var isEmpty: Bool { count == 0 }
+
+  /// Adds `i`; false if the set is full.
+  mutating func insert(_ i: Int) -> Bool {
+    if contains(i) { return true }
+    guard count < SmallIDSet.capacity else { return false }
+    let n = count
+    withUnsafeMutableBytes(of: &ids) { $0.storeBytes(of: Int32(truncatingIfNeeded: i), toByteOffset: n * 4, as: Int32.self) }
+    count += 1
+    return true
+  }
+
+  func contains(_ i: Int) -> Bool {
+    withUnsafeBytes(of: ids) { raw in
+      for k in 0..<count where Int(raw.load(fromByteOffset: k * 4, as: Int32.self)) == i { return true }
+      return false
+    }
+  }
+
+  /// Whether a member is in `set` (any member, if `set` is everything).
+  func meets(_ set: BitSet) -> Bool {
+    withUnsafeBytes(of: ids) { raw in
+      for k in 0..<count where set.contains(Int(raw.load(fromByteOffset: k * 4, as: Int32.self))) { return true }
+      return false
+    }
+  }
+}
