@@ -82,6 +82,7 @@ public struct Explorer {
     var choiceBuffer: [Choice] = []
     var isComputed: [Bool] = []
     var parts = VisitedSet.Parts()
+    var cycleScratch = Machine.CycleScratch()
     func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
@@ -92,7 +93,7 @@ public struct Explorer {
       let key = visited.key(next, from: (state, parts))
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
-      let cycle = machine.findCycle(next)
+      let cycle = machine.findCycle(next, scratch: &cycleScratch)
       return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: nil, cycle: cycle)
     }
 

@@ -103,16 +103,16 @@ extension Machine {
     }
   }
 
-  /// Every task (on a CPU or not) that waits for something, plus interrupt contexts.
-  func graphNodes(_ s: MachineState) -> [ContextRef] {
-    var refs = liveContexts(s)
+  /// Every task (on a CPU or not) that waits for something, plus interrupt contexts, appended
+  /// to `refs`.
+  func graphNodes(_ s: MachineState, into refs: inout [ContextRef]) {
+    for cpu in s.cpus.indices { s.forEachContext(of: cpu) { r, _ in refs.append(r) } }
     for t in s.tasks.indices where s.tasks[t].waitGP >= 0 && s.cpu(of: .task(t)) == nil { refs.append(.task(t)) }
     for t in rcuBlockedReaders(s) where s.cpu(of: .task(t)) == nil && !refs.contains(.task(t)) { refs.append(.task(t)) }
     for t in s.tasks.indices where (s.tasks[t].waitLock >= 0 || s.tasks[t].waitFor > 0) && s.cpu(of: .task(t)) == nil
       && !refs.contains(.task(t)) {
       refs.append(.task(t))
     }
-    return refs
   }
 
   /// Every context that exists in `s` (tasks on a CPU, then interrupt contexts).
@@ -136,9 +136,25 @@ extension Machine {
   /// The first waits-for cycle in `s` (searching from contexts in a fixed order), as the list of
   /// edges around it, starting at its smallest context. Nil when there is none.
   public func findCycle(_ s: MachineState) -> [WaitEdge]? {
+    var scratch = CycleScratch()
+    return findCycle(s, scratch: &scratch)
+  }
+
+  /// Working arrays for `findCycle`, kept by the explorer from state to state: the search
+  /// runs for every new state with a waiter, and allocating its node, path and edge arrays
+  /// each time was most of its cost.
+  struct CycleScratch {
+    var nodes: [ContextRef] = []
+    var path: [WaitEdge] = []
+    var pending: [WaitEdge] = []
+  }
+
+  /// `findCycle(_:)` with the caller's working arrays.
+  func findCycle(_ s: MachineState, scratch x: inout CycleScratch) -> [WaitEdge]? {
     guard anyoneBlocked(s) else { return nil }
-    var nodes = graphNodes(s)
-    nodes.sort()  // in place: `sorted()` allocated a second array
+    x.nodes.clear()
+    graphNodes(s, into: &x.nodes)
+    x.nodes.sort()
     // Colours in an array over every possible context (tasks, then each CPU's interrupt
     // levels): a dictionary here was hashed and allocated for every new state with a waiter.
     let taskCount = s.tasks.count
@@ -146,19 +162,20 @@ extension Machine {
     // On the stack where small enough (`withUnsafeTemporaryAllocation`): allocating a heap
     // array of colours cost some 550 instructions per searched state.
     let slots = taskCount + s.cpus.count * Int(ContextRef.maxInterruptDepth)
+    x.path.clear()
+    x.pending.clear()
     return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: slots) { colors in
       colors.initialize(repeating: 0)
-      return findCycle(s, nodes: nodes, colors: colors, slot: slot)
+      return findCycle(s, nodes: x.nodes, path: &x.path, pending: &x.pending, colors: colors, slot: slot)
     }
   }
 
   /// The depth-first search from each of `nodes` in turn, over `colors` (per `slot`: 0 not
   /// reached, 1 on the current path, 2 done).
-  private func findCycle(_ s: MachineState, nodes: [ContextRef], colors: UnsafeMutableBufferPointer<UInt8>,
-                         slot: (ContextRef) -> Int) -> [WaitEdge]? {
-    var path: [WaitEdge] = []
-    // The edges of every context on the search path, each context's after its caller's.
-    var pending: [WaitEdge] = []
+  /// `path`: the edges to the context being searched; `pending`: the edges of every context on
+  /// the search path, each context's after its caller's (both empty at the start).
+  private func findCycle(_ s: MachineState, nodes: [ContextRef], path: inout [WaitEdge], pending: inout [WaitEdge],
+                         colors: UnsafeMutableBufferPointer<UInt8>, slot: (ContextRef) -> Int) -> [WaitEdge]? {
     func dfs(_ n: ContextRef) -> [WaitEdge]? {
       colors[slot(n)] = 1
       let first = pending.count
