@@ -220,11 +220,21 @@ extension MachineState {
       w.putUnchecked(i - last); last = i
       w.putUnchecked(locks[i].owner.code); w.putUnchecked(locks[i].pendingWriter.code)
       if hasQueues {
-        let q = queued[next].queues
+        // Read in place: binding the queues copied them (a retain and a release of each of
+        // their three arrays), for every busy lock of every encoded locks part.
+        let readers = queued[next].queues.readers.count
+        let waiters = queued[next].queues.waiters.count
+        let wakees = queued[next].queues.wakees.count
+        w.reserve(ByteWriter.maxVarint * (3 + readers + 2 * waiters + wakees))
+        w.putUnchecked(readers)
+        for k in 0..<readers { w.putUnchecked(queued[next].queues.readers[k].code) }
+        w.putUnchecked(waiters)
+        for k in 0..<waiters {
+          w.putUnchecked(Int(queued[next].queues.waiters[k].task)); w.putUnchecked(queued[next].queues.waiters[k].mode.code)
+        }
+        w.putUnchecked(wakees)
+        for k in 0..<wakees { w.putUnchecked(Int(queued[next].queues.wakees[k])) }
         next += 1
-        w.putUnchecked(q.readers.count); for r in q.readers { w.put(r.code) }
-        w.put(q.waiters.count); for x in q.waiters { w.put(Int(x.task)); w.put(x.mode.code) }
-        w.put(q.wakees.count); for x in q.wakees { w.put(Int(x)) }
       } else {
         w.putUnchecked(0); w.putUnchecked(0); w.putUnchecked(0)
       }
