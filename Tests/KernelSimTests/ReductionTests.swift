@@ -180,3 +180,24 @@ func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_so
     #expect(memo.shouldSelect(3))
   }
 }
+
+@Suite struct StepFootprintTests {
+  /// A step's footprint holds at most `SmallIDSet.capacity` slots of a kind. A visible read of
+  /// more must leave its CPU unreduced, never drop the slots beyond: here the read of 17
+  /// globals races with the other CPU's store to the last one, and the BUG_ON fires only
+  /// when the store comes first. Were the 17th slot dropped, the read would look independent
+  /// of the store, the store would be postponed past it, and reduction would miss the bug.
+  @Test func aReadOfMoreSlotsThanAFootprintHoldsIsNotCutShort() throws {
+    let names = (0...SmallIDSet.capacity).map { "g\($0)" }
+    let p = try #require(programWithPrelude("""
+      scenario "wide read";
+      cpus 2;
+      \(names.map { "int \($0);" }.joined(separator: "\n"))
+      task reader on cpu0 { int s = \(names.joined(separator: " + ")); BUG_ON(s == 1); }
+      task writer on cpu1 { \(names.last!) = 1; }
+      """))
+    let (reduced, plain) = exploreBothWays(p)
+    #expect(plain.findings.count == 1)
+    #expect(reduced.findings.count == 1)
+  }
+}

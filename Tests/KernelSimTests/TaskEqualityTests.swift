@@ -44,7 +44,7 @@ import Testing
   /// apart (its own call-stack buffer) hits, and a task differing in any one field misses,
   /// whatever slot its hash picks.
   @Test func taskPartCacheHitsOnlyEqualTasks() {
-    let cache = VisitedSet.TaskPartCache()
+    var cache = VisitedSet.TaskPartCache()
     let a = Self.base()
     cache.remember(a, hash: a.valueHash(), id: 7)
     var b = Self.base()

@@ -49,8 +49,11 @@ struct VisitedSet {
   final class KeyWriters {
     var part = ByteWriter(capacity: 256)
     var vector = ByteWriter(capacity: 64)
-    var tasks = TaskPartCache()
   }
+
+  /// A value, unlike the writers: its ids belong to this set's task table, and a copy of the
+  /// set must not answer from the other's.
+  private var taskCache = TaskPartCache()
 
   /// Task part ids by task value, direct-mapped by a hash of the call stack. A task a step
   /// changed is mostly a value keyed before (its context at a pc it was at in another
@@ -58,7 +61,7 @@ struct VisitedSet {
   /// already. A hit compares the values instead of encoding the task (a varint per word, its
   /// dead locals zeroed) and hashing and looking up the encoding. Equal values have equal
   /// encodings, so the id is the one the table would give.
-  final class TaskPartCache {
+  struct TaskPartCache {
     static let size = 1 << 12
     private var hashes = [UInt64](repeating: 0, count: size)
     private var ids = [Int32](repeating: -1, count: size)
@@ -74,7 +77,7 @@ struct VisitedSet {
       return equal ? ids[slot] : nil
     }
 
-    func remember(_ task: TaskState, hash: UInt64, id: Int32) {
+    mutating func remember(_ task: TaskState, hash: UInt64, id: Int32) {
       let slot = Int(truncatingIfNeeded: hash) & (TaskPartCache.size - 1)
       hashes[slot] = hash
       ids[slot] = id
@@ -85,10 +88,10 @@ struct VisitedSet {
   /// The id of `task`'s part (added to the table if new).
   private mutating func taskPartID(_ task: UnsafePointer<TaskState>) -> Int {
     let hash = task.pointee.valueHash()
-    if let id = writers.tasks.id(of: task, hash: hash) { return Int(id) }
+    if let id = taskCache.id(of: task, hash: hash) { return Int(id) }
     task.pointee.encodeFields(into: &writers.part, live: live)
     let id = VisitedSet.intern(&taskParts, &writers.part)
-    writers.tasks.remember(task.pointee, hash: hash, id: Int32(id))
+    taskCache.remember(task.pointee, hash: hash, id: Int32(id))
     return id
   }
 

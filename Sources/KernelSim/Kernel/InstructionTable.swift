@@ -10,8 +10,9 @@
 final class InstructionTable: @unchecked Sendable {
   private let base: UnsafeMutablePointer<Instruction>
   private let count: Int
-  /// Where each function's code starts in the buffer.
+  /// Where each function's code starts in the buffer, and how long it is.
   let start: [Int32]
+  private let length: [Int32]
 
   init(program: Program) {
     var start: [Int32] = []
@@ -21,6 +22,7 @@ final class InstructionTable: @unchecked Sendable {
       total += f.code.count
     }
     self.start = start
+    length = program.functions.map { Int32($0.code.count) }
     count = total
     base = .allocate(capacity: max(total, 1))
     var at = base
@@ -37,8 +39,11 @@ final class InstructionTable: @unchecked Sendable {
     base.deallocate()
   }
 
-  /// The instruction at `pc` of `function` (both in range).
+  /// The instruction at `pc` of `function`. A pc outside the function traps, as indexing its
+  /// code did (compiled code never gets there: every function ends with a return and every
+  /// jump target is inside it).
   @inline(__always) func at(function: Int32, pc: Int32) -> UnsafePointer<Instruction> {
-    UnsafePointer(base + Int(start[Int(function)]) + Int(pc))
+    precondition(pc >= 0 && pc < length[Int(function)], "pc \(pc) outside function \(function)")
+    return UnsafePointer(base + Int(start[Int(function)]) + Int(pc))
   }
 }

@@ -1,5 +1,5 @@
 /// What one step touches (`Machine.runFootprint`): a handful of locks, global slots and lists,
-/// held inline.
+/// held inline (up to `SmallIDSet.capacity` of each).
 ///
 /// A step's footprint was a `Footprint` of four `BitSet`s, and the first member of each
 /// allocated its word array: some 2,300 instructions per CPU per selected state, most of the
@@ -29,11 +29,14 @@ struct StepFootprint: Sendable {
 }
 
 /// Up to `capacity` small non-negative ids, inline, without duplicates. A step that would
-/// need more reports no footprint at all (`insert` fails), which costs reduction there,
-/// never soundness.
+/// need more (a visible instruction reading more than 16 distinct global slots; a step takes
+/// at most one lock or list and writes at most two slots) reports no footprint at all
+/// (`insert` fails): its CPU is then not reduced at that state, which costs reduction, never
+/// soundness. `StepFootprintTests` checks that such a step's reads are not cut short.
 struct SmallIDSet: Sendable {
-  static let capacity = 8
-  private var ids: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
+  static let capacity = 16
+  private var ids: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
+    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
   private(set) var count = 0
 
   var isEmpty: Bool { count == 0 }
