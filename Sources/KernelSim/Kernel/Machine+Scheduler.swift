@@ -86,23 +86,30 @@ extension Machine {
     guard ref.isTask, s.cpus[cpu].stack.isEmpty else {
       return .bug(bug(.sleepInAtomic, "schedule() called from interrupt context", s, ref, cpu: cpu, at: loc))
     }
-    let c = s[ref]
-    var problems: [String] = []
-    if c.preempt > 0 { problems.append("preempt count \(c.preempt)") }
-    if c.bh > 0 { problems.append("bh disabled") }
-    if c.irqsOff { problems.append("interrupts disabled") }
+    let t = ref.taskIndex
+    // Read in place, and the report built only for a bug: copying the context, and a copy of
+    // every lock's queues to look for this task among its readers, came to a hundred retains
+    // and releases for every task that went to sleep.
+    let preempt = s.tasks[t].context.preempt, bh = s.tasks[t].context.bh, irqsOff = s.tasks[t].context.irqsOff
     // Sleeping locks may be held across a sleep; spinning ones may not.
-    let held = s.locks.indices.filter { s.locks[$0].owner == ref || s.lockQueues[$0].readers.contains(ref) }
-      .filter { !program.locks[$0].kind.sleeps }
-    if !held.isEmpty { problems.append("holding " + held.map { program.locks[$0].name }.joined(separator: ", ")) }
-    if !problems.isEmpty {
+    func holdsSpinning(_ l: Int) -> Bool {
+      !program.locks[l].kind.sleeps && (s.locks[l].owner == ref || s.lockQueues[l].readers.contains(ref))
+    }
+    let holdsAny = s.locks.indices.contains { !program.locks[$0].kind.sleeps && s.locks[$0].owner == ref }
+      || s.lockQueues.entries.contains { !program.locks[Int($0.lock)].kind.sleeps && $0.queues.readers.contains(ref) }
+    if preempt > 0 || bh > 0 || irqsOff || holdsAny {
+      var problems: [String] = []
+      if preempt > 0 { problems.append("preempt count \(preempt)") }
+      if bh > 0 { problems.append("bh disabled") }
+      if irqsOff { problems.append("interrupts disabled") }
+      let held = s.locks.indices.filter(holdsSpinning)
+      if !held.isEmpty { problems.append("holding " + held.map { program.locks[$0].name }.joined(separator: ", ")) }
       return .bug(bug(.sleepInAtomic, "scheduling while atomic (\(problems.joined(separator: ", ")))", s, ref, cpu: cpu, at: loc))
     }
-    let t = ref.taskIndex
     guard !s.tasks[t].onRQ else {
       // Woken before it could sleep: keeps running. rcu_note_context_switch() still runs; a
       // task inside rcu_read_lock() stays a reader, so only a task outside one reports a QS.
-      if c.rcuDepth == 0 { rcuNoteContextSwitch(&s, cpu: cpu) }
+      if s.tasks[t].context.rcuDepth == 0 { rcuNoteContextSwitch(&s, cpu: cpu) }
       return .done
     }
     s.tasks[t].status = .sleeping
