@@ -146,7 +146,16 @@ struct RawByteReader {
   let bytes: UnsafeRawBufferPointer
   var i = 0
   init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-  @inline(__always) mutating func get() -> Int { readVarint(at: &i) { bytes[$0] } }
+  @inline(__always) mutating func get() -> Int {
+    // Most varints of a state's vector are one byte.
+    let b = bytes.load(fromByteOffset: i, as: UInt8.self)
+    if b < 0x80 {
+      i += 1
+      let z = UInt64(b)
+      return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+    }
+    return readVarint(at: &i) { bytes[$0] }
+  }
 }
 
 extension MachineState {
