@@ -127,10 +127,14 @@ struct ByteReader {
   @inline(__always) mutating func get() -> Int { readVarint(at: &i) { bytes[$0] } }
 }
 
-/// The zigzag LEB128 varint at `i` (advanced past it), reading bytes through `byte`.
+/// The zigzag LEB128 varint at `i` (advanced past it), reading bytes through `byte`. Most are
+/// one byte (ids, gaps, counts), taken without the loop.
 @inline(__always) func readVarint(at i: inout Int, _ byte: (Int) -> UInt8) -> Int {
-  var z: UInt64 = 0
-  var shift: UInt64 = 0
+  let first = byte(i)
+  i += 1
+  if first < 0x80 { return zigzagDecode(UInt64(first)) }
+  var z = UInt64(first & 0x7F)
+  var shift: UInt64 = 7
   while true {
     let b = byte(i)
     i += 1
@@ -138,24 +142,17 @@ struct ByteReader {
     if b < 0x80 { break }
     shift += 7
   }
-  return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+  return zigzagDecode(z)
 }
+
+@inline(__always) func zigzagDecode(_ z: UInt64) -> Int { Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))) }
 
 /// `ByteReader` over bytes it does not own (valid while they are).
 struct RawByteReader {
   let bytes: UnsafeRawBufferPointer
   var i = 0
   init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-  @inline(__always) mutating func get() -> Int {
-    // Most varints of a state's vector are one byte.
-    let b = bytes.load(fromByteOffset: i, as: UInt8.self)
-    if b < 0x80 {
-      i += 1
-      let z = UInt64(b)
-      return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-    }
-    return readVarint(at: &i) { bytes[$0] }
-  }
+  @inline(__always) mutating func get() -> Int { readVarint(at: &i) { bytes.load(fromByteOffset: $0, as: UInt8.self) } }
 }
 
 extension MachineState {
