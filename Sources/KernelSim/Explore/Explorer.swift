@@ -269,7 +269,7 @@ public struct Explorer {
         queue.append(nid)
         queueDepth.append(depth + 1)
         let hold = held.count - heldHead < Explorer.heldStates
-        if hold { held.append(succ.takeState()) }
+        if hold { held.append(succ.state) }
         isHeld.append(hold)
       }
     }
@@ -301,10 +301,6 @@ public struct Explorer {
     /// looked for), or nil if it was new.
     var seen: Int32?
     var cycle: [WaitEdge]?
-
-    /// The state, moved out of the successor (its last use): appending `state` to the held
-    /// states copied it and then released the successor's references.
-    consuming func takeState() -> MachineState { state }
   }
 
   func edgeLabel(_ e: WaitEdge) -> String {
