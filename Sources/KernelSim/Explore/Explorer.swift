@@ -123,6 +123,7 @@ public struct Explorer {
       } else {
         state = visited.state(parts)
       }
+      visited.markBaselineTasks(state, in: &parts)
       head += 1
       if head & 0x3FF == 0 {
         let now = DispatchTime.now().uptimeNanoseconds

@@ -118,6 +118,27 @@ struct VisitedSet {
     var tasks: [Int32] = []
     var locks: Int32 = -1
     var data: Int32 = -1
+    /// Bit `i`: task `i` of the state these parts belong to equals the initial state's task
+    /// (`markBaselineTasks`); only meaningful while `baselineKnown`.
+    var baselineTasks: UInt64 = 0
+    var baselineKnown = false
+  }
+
+  /// Records in `parts` which of `state`'s tasks equal the initial state's, so that keying its
+  /// successors (`key(_:from:)`) does not compare every unchanged task with the baseline
+  /// again: once per expanded state instead of once per successor. `state` must be the state
+  /// `parts` were read for. Beyond 64 tasks nothing is recorded (and key compares).
+  func markBaselineTasks(_ state: MachineState, in parts: inout Parts) {
+    parts.baselineKnown = false
+    guard state.tasks.count <= 64, state.tasks.count == baseline.tasks.count else { return }
+    var mask: UInt64 = 0
+    state.tasks.withUnsafeBufferPointer { tasks in
+      baseline.tasks.withUnsafeBufferPointer { base in
+        for i in tasks.indices where TaskState.same(base.baseAddress! + i, tasks.baseAddress! + i) { mask |= 1 << UInt64(i) }
+      }
+    }
+    parts.baselineTasks = mask
+    parts.baselineKnown = true
   }
 
   /// The part ids of the state stored under `id`, into `parts` (its arrays' storage is
@@ -149,6 +170,7 @@ struct VisitedSet {
       parts.locks = Int32(r.get())
       parts.data = Int32(r.get())
     }
+    parts.baselineKnown = false
   }
 
   /// The part ids of the state stored under `id` (for tests; the explorer reuses a buffer).
@@ -187,18 +209,24 @@ struct VisitedSet {
     writers.vector.putUnchecked(s.tasks.count)
     if let parent, parent.state.tasks.count == s.tasks.count {
       var last = -1
+      let known = parent.parts.baselineKnown
+      let parentBaseline = parent.parts.baselineTasks
       s.tasks.withUnsafeBufferPointer { tasks in
         parent.state.tasks.withUnsafeBufferPointer { before in
+          // A step that wrote no task leaves the tasks array the parent's storage: every
+          // task is then the parent's, without comparing them.
+          let untouched = tasks.baseAddress == before.baseAddress
           baseline.tasks.withUnsafeBufferPointer { base in
             for i in tasks.indices {
               let task = tasks.baseAddress! + i
               func isBaseline() -> Bool { i < base.count && TaskState.same(base.baseAddress! + i, task) }
-              if TaskState.same(before.baseAddress! + i, task) {
+              if untouched || TaskState.same(before.baseAddress! + i, task) {
                 // The parent's id, unless the task is as in the initial state: a parent
                 // decoded with its dead locals zeroed may be, where the state it was keyed
                 // from (and so its stored part) was not.
                 let id = parent.parts.tasks[i]
-                if id < 0 || isBaseline() { continue }
+                if id < 0 { continue }
+                if known ? parentBaseline & (1 << UInt64(i)) != 0 : isBaseline() { continue }
                 writers.vector.putUnchecked(i - last); last = i
                 writers.vector.putUnchecked(Int(id))
               } else if !isBaseline() {
