@@ -15,9 +15,17 @@ let package = Package(
     // Release builds drop the runtime's dynamic exclusivity checks (variables captured by the
     // explorer's local functions are checked on every access: about 2% of a search's
     // instructions); debug builds, which the tests run, keep them.
+    // Release builds also count references without atomic instructions
+    // (`-assume-single-threaded`): ksim runs a search on one thread (Ctrl-C only sets a flag),
+    // and a search retains and releases some twenty arrays per transition; a locked increment
+    // costs far more than a plain one. The library must then not share values between threads
+    // in release builds; debug builds, where Swift Testing runs tests in parallel, keep atomic
+    // counts.
     .target(
       name: "KernelSim",
-      swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+      swiftSettings: [
+        .unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))
+      ]),
     // The pure frame model of `ksim watch`: (timeline, view state, size) -> grid; the key reducer.
     .target(name: "TimelineView", dependencies: ["KernelSim"]),
     // Thin C module over the system's ncursesw (modulemap + shim header). Only Screen.swift uses it.
