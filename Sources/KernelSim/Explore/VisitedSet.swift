@@ -130,11 +130,14 @@ struct VisitedSet {
   /// `parts` were read for. Beyond 64 tasks nothing is recorded (and key compares).
   func markBaselineTasks(_ state: MachineState, in parts: inout Parts) {
     parts.baselineKnown = false
-    guard state.tasks.count <= 64, state.tasks.count == baseline.tasks.count else { return }
+    guard state.tasks.count <= 64, state.tasks.count == baseline.tasks.count, parts.tasks.count == state.tasks.count else { return }
     var mask: UInt64 = 0
+    // Only tasks stored with a part are asked about (`key` skips the others without asking).
     state.tasks.withUnsafeBufferPointer { tasks in
       baseline.tasks.withUnsafeBufferPointer { base in
-        for i in tasks.indices where TaskState.same(base.baseAddress! + i, tasks.baseAddress! + i) { mask |= 1 << UInt64(i) }
+        for i in tasks.indices where parts.tasks[i] >= 0 && TaskState.same(base.baseAddress! + i, tasks.baseAddress! + i) {
+          mask |= 1 << UInt64(i)
+        }
       }
     }
     parts.baselineTasks = mask
