@@ -2,14 +2,15 @@
 /// parser can report them in place and keep going (the clox scanner's approach).
 public struct Lexer {
   private let chars: [Character]
-  private let file: String
+  /// The file's id in `SourceFiles`, looked up once rather than for every token.
+  private let fileID: Int32
   private var index = 0
   private var line = 1
   private var column = 1
 
   public init(text: String, file: String) {
     self.chars = Array(text)
-    self.file = file
+    self.fileID = SourceFiles.id(file)
   }
 
   /// Multi-character operators, longest first so `->` wins over `-`.
@@ -30,7 +31,7 @@ public struct Lexer {
     }
   }
 
-  private var here: SourceLocation { SourceLocation(file: file, line: line, column: column) }
+  private var here: SourceLocation { SourceLocation(fileID: fileID, line: line, column: column) }
 
   private func peek(_ offset: Int = 0) -> Character? {
     index + offset < chars.count ? chars[index + offset] : nil
