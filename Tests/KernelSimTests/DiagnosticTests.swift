@@ -6,13 +6,13 @@ import Testing
   /// Locations hold their file as an id (`SourceFiles`): the name must come back as given,
   /// and locations must be equal exactly when file, line and column are.
   @Test func locationsKeepTheirFileName() {
-    let a = SourceLocation(file: "Scenarios/a.ksim", line: 3, column: 7)
-    let b = SourceLocation(file: "Scenarios/b.ksim", line: 3, column: 7)
+    let a = KLocation(file: "Scenarios/a.ksim", line: 3, column: 7)
+    let b = KLocation(file: "Scenarios/b.ksim", line: 3, column: 7)
     #expect(a.file == "Scenarios/a.ksim" && b.file == "Scenarios/b.ksim")
     #expect(a.description == "Scenarios/a.ksim:3:7")
     #expect(a != b && a < b)
-    #expect(a == SourceLocation(file: "Scenarios/a.ksim", line: 3, column: 7))
-    #expect(Set([a, b, SourceLocation(file: "Scenarios/a.ksim", line: 3, column: 7)]).count == 2)
+    #expect(a == KLocation(file: "Scenarios/a.ksim", line: 3, column: 7))
+    #expect(Set([a, b, KLocation(file: "Scenarios/a.ksim", line: 3, column: 7)]).count == 2)
   }
 
   @Test func syntaxErrorSaysWhatWasExpected() {

@@ -9,6 +9,21 @@
 /// gives is valid for the whole of a step (hence `@unchecked Sendable`).
 final class InstructionTable: @unchecked Sendable {
   private let base: UnsafeMutablePointer<Instruction>
+  /// Each instruction's operation in the interpreter's form (`FlatOp`), at the same index.
+  private let flatBase: UnsafeMutablePointer<FlatOp>
+  /// The flat operations' expression nodes and argument lists, and the expressions left as
+  /// `CExpr` (`FlatExpr.other`).
+  private let nodes: UnsafeMutablePointer<FlatExpr>
+  private let nodeCount: Int
+  private let argumentNodes: UnsafeMutablePointer<Int32>
+  private let argumentCount: Int
+  let others: [CExpr]
+  /// Per instruction, a primitive's name, output and result slot (-1: none); empty and
+  /// nil for other instructions. Read apart so that running a primitive does not copy its
+  /// whole operation.
+  private let names: [String]
+  private let outs: [LValue?]
+  private let results: [Int32]
   private let count: Int
   /// Where each function's code starts in the buffer, and how long it is.
   let start: [Int32]
@@ -32,11 +47,65 @@ final class InstructionTable: @unchecked Sendable {
       }
       at += f.code.count
     }
+    var builder = FlatCodeBuilder()
+    flatBase = .allocate(capacity: max(total, 1))
+    var names: [String] = [], outs: [LValue?] = [], results: [Int32] = []
+    var i = 0
+    for f in program.functions {
+      for instr in f.code {
+        (flatBase + i).initialize(to: builder.op(instr.op))
+        if case .primitive(_, let name, _, let out, let result) = instr.op {
+          names.append(name); outs.append(out); results.append(Int32(result ?? -1))
+        } else {
+          names.append(""); outs.append(nil); results.append(-1)
+        }
+        i += 1
+      }
+    }
+    self.names = names
+    self.outs = outs
+    self.results = results
+    nodeCount = builder.nodes.count
+    nodes = .allocate(capacity: max(nodeCount, 1))
+    nodes.initialize(from: builder.nodes, count: nodeCount)
+    argumentCount = builder.arguments.count
+    argumentNodes = .allocate(capacity: max(argumentCount, 1))
+    argumentNodes.initialize(from: builder.arguments, count: argumentCount)
+    others = builder.others
   }
 
   deinit {
     base.deinitialize(count: count)
     base.deallocate()
+    flatBase.deinitialize(count: count)
+    flatBase.deallocate()
+    nodes.deinitialize(count: nodeCount)
+    nodes.deallocate()
+    argumentNodes.deinitialize(count: argumentCount)
+    argumentNodes.deallocate()
+  }
+
+  /// The flat form of the instruction `at(function:pc:)` gives (`FlatOp`), read as a plain
+  /// value.
+  @inline(__always) func flat(_ instr: UnsafePointer<Instruction>) -> FlatOp {
+    flatBase[UnsafePointer(base).distance(to: instr)]
+  }
+
+  /// The name, output and result slot of the primitive `instr` (see `names`).
+  @inline(__always) func primitiveParts(_ instr: UnsafePointer<Instruction>) -> (name: String, out: LValue?, result: Int?) {
+    let i = UnsafePointer(base).distance(to: instr)
+    return (names[i], outs[i], results[i] >= 0 ? Int(results[i]) : nil)
+  }
+
+  /// Expression node `i` (`FlatExpr`).
+  @inline(__always) func node(_ i: Int32) -> FlatExpr {
+    precondition(i >= 0 && Int(i) < nodeCount, "expression node \(i) out of range")
+    return nodes[Int(i)]
+  }
+
+  /// Argument `k` of a flat operation whose argument list starts at `start`: a node index.
+  @inline(__always) func argument(_ start: Int32, _ k: Int) -> Int32 {
+    argumentNodes[Int(start) + k]
   }
 
   /// The instruction at `pc` of `function`. A pc outside the function traps, as indexing its

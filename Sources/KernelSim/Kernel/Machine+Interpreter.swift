@@ -13,8 +13,10 @@ extension Machine {
     let instr = code.at(function: function, pc: pc)
     s.reserveRoomForCalls(ref)
     var advancePC = true
-    switch instr.pointee.op {
-    case .either(let arms):
+    // The flat form (`FlatOp`): matching `instr.pointee.op` copied its payload.
+    switch code.flat(instr) {
+    case .either:
+      guard case .either(let arms) = instr.pointee.op else { preconditionFailure("flat and compiled code disagree") }
       s.setPC(ref, Int32(arms[min(branch, arms.count - 1)]))
       advancePC = false
       record(&log, s, .branch, ref, cpu: cpu, at: instr.pointee.location, "either", "takes branch \(branch + 1) of \(arms.count)")
@@ -27,7 +29,7 @@ extension Machine {
       // The context left its CPU (it went to sleep): it resumes when picked again.
       if ref.isTask, s.cpus[cpu].current != Int32(ref.taskIndex) { return nil }
     default:
-      if log != nil, case .store = instr.pointee.op {} else if log != nil {
+      if log != nil, case .store = code.flat(instr) {} else if log != nil {
         // A visible read of shared state (a condition, an assignment from a global).
         record(&log, s, .other, ref, cpu: cpu, at: instr.pointee.location, "reads shared state", "at \(instr.pointee.location.line):\(instr.pointee.location.column)")
       }
@@ -73,12 +75,12 @@ extension Machine {
   /// that state loses no behaviour (the state before a disabling operation is kept: an
   /// interrupt could land there and not after).
   func fusesIntoStep(_ instr: UnsafePointer<Instruction>, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Bool {
-    guard fusesEnables, case .primitive(let p, _, let args, _, _) = instr.pointee.op else { return false }
+    guard fusesEnables, case .primitive(let p, let arguments, let count) = code.flat(instr) else { return false }
     switch p {
     case .localIrqEnable, .preemptEnable:
       return true
     case .localIrqRestore:
-      guard let a = args.first, case .success(let flags) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
+      guard count > 0, case .success(let flags) = evaluate(node: code.argument(arguments, 0), in: s, ref, cpu: cpu) else { return false }
       return !(flags & Machine.eflagsIF == 0 && !s[ref].irqsOff)
     default:
       return false
@@ -95,29 +97,30 @@ extension Machine {
   /// pending primitive, a fused one and an invisible one (`might_sleep`).
   func runPrimitive(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: UnsafePointer<Instruction>,
                     log: inout EventLog?) -> PrimitiveResult {
-    guard case .primitive(let p, let name, let args, let out, let result) = instr.pointee.op else { return .done }
+    guard case .primitive(let p, let arguments, let count) = code.flat(instr) else { return .done }
     var values = ArgValues()
-    for a in args {
-      switch evaluate(a, in: s, ref, cpu: cpu) {
+    for k in 0..<Int(count) {
+      switch evaluate(node: code.argument(arguments, k), in: s, ref, cpu: cpu) {
       case .success(let v): values.append(v)
       case .failure(let b): return .bug(b)
       }
     }
+    let (name, out, result) = code.primitiveParts(instr)
     return primitive(&s, ref, cpu: cpu, p, name: name, values, out: out, result: result, at: instr.pointee.location, log: &log)
   }
 
   /// Executes one non-primitive instruction (possibly a visible global access).
   func executeLocal(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ instr: UnsafePointer<Instruction>,
                     advancePC: inout Bool, log: inout EventLog?) -> Bug? {
-    switch instr.pointee.op {
+    switch code.flat(instr) {
     case .setLocal(let slot, let e):
-      switch evaluate(e, in: s, ref, cpu: cpu) {
+      switch evaluate(node: e, in: s, ref, cpu: cpu) {
       case .success(let v): s.setLocal(ref, slot, v)
       case .failure(let b): return b
       }
     case .store(let lv, let e):
       let value: Int
-      switch evaluate(e, in: s, ref, cpu: cpu) {
+      switch evaluate(node: e, in: s, ref, cpu: cpu) {
       case .success(let v): value = v
       case .failure(let b): return b
       }
@@ -126,17 +129,17 @@ extension Machine {
       s.setPC(ref, Int32(target))
       advancePC = false
     case .branchIfFalse(let c, let target):
-      switch evaluate(c, in: s, ref, cpu: cpu) {
+      switch evaluate(node: c, in: s, ref, cpu: cpu) {
       case .success(let v):
         if v == 0 { s.setPC(ref, Int32(target)); advancePC = false }
       case .failure(let b): return b
       }
-    case .call(let function, let args, let result):
+    case .call(let function, let arguments, let count, let result):
       // Arguments are evaluated in the caller's frame into inline storage, then written into
       // the callee's frame on the context's stack (no array of locals per call).
       var values = ArgValues()
-      for a in args {
-        switch evaluate(a, in: s, ref, cpu: cpu) {
+      for k in 0..<Int(count) {
+        switch evaluate(node: code.argument(arguments, k), in: s, ref, cpu: cpu) {
         case .success(let v): values.append(v)
         case .failure(let b): return b
         }
@@ -146,12 +149,11 @@ extension Machine {
       }
       s.advancePC(ref)
       advancePC = false
-      s.pushFrame(ref, function: function, count: program.functions[function].localCount, arguments: values,
-                  result: Int32(result ?? -1))
+      s.pushFrame(ref, function: function, count: program.functions[function].localCount, arguments: values, result: result)
     case .returnValue(let e):
       var value = 0
-      if let e {
-        switch evaluate(e, in: s, ref, cpu: cpu) {
+      if e >= 0 {
+        switch evaluate(node: e, in: s, ref, cpu: cpu) {
         case .success(let v): value = v
         case .failure(let b): return b
         }
@@ -161,15 +163,15 @@ extension Machine {
       if result >= 0, s.frameCount(ref) > 0 {
         s.setLocal(ref, Int(result), value)
       }
-    case .callIndirect(let fnExpr, let args):
+    case .callIndirect(let fnExpr, let arguments, let count):
       let pointer: Int
-      switch evaluate(fnExpr, in: s, ref, cpu: cpu) {
+      switch evaluate(node: fnExpr, in: s, ref, cpu: cpu) {
       case .success(let v): pointer = v
       case .failure(let b): return b
       }
       var values = ArgValues()
-      for a in args {
-        switch evaluate(a, in: s, ref, cpu: cpu) {
+      for k in 0..<Int(count) {
+        switch evaluate(node: code.argument(arguments, k), in: s, ref, cpu: cpu) {
         case .success(let v): values.append(v)
         case .failure(let b): return b
         }
@@ -192,6 +194,25 @@ extension Machine {
       if let b = runFused(&s, ref, cpu: cpu, instr, log: &log) { return b }
     case .either, .primitive:
       break  // handled by run()
+    }
+    return nil
+  }
+
+  /// `assign` for a flat store's target (`FlatLValue`): the same checks and messages.
+  func assign(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ lv: FlatLValue, _ value: Int,
+              at loc: SourceLocation, log: inout EventLog?) -> Bug? {
+    switch lv {
+    case .local(let slot):
+      s.setLocal(ref, slot, value)
+    case .global(let slotExpr):
+      switch evaluate(node: slotExpr, in: s, ref, cpu: cpu) {
+      case .success(let slot) where slot <= 0 || slot >= s.globals.count:
+        return bug(.badPointer, slot == 0 ? "store through NULL" : "store through a bad pointer (\(slot))", s, ref, cpu: cpu, at: loc)
+      case .success(let slot):
+        s.globals[slot] = value
+        record(&log, s, .store, ref, cpu: cpu, at: loc, "\(program.globals[slot].name) = \(value)", "stored")
+      case .failure(let b): return b
+      }
     }
     return nil
   }
@@ -244,14 +265,7 @@ extension Machine {
       case .failure(let b): return .failure(b)
       }
     case .unary(let op, let a):
-      return evaluate(a, in: s, ref, cpu: cpu).map { v in
-        switch op {
-        case .not: return v == 0 ? 1 : 0
-        case .negate: return -v
-        case .complement: return ~v
-        case .addressOf, .deref: return v
-        }
-      }
+      return evaluate(a, in: s, ref, cpu: cpu).map { v in Machine.apply(op, v) }
     case .binary(let op, let a, let b):
       if op == .and || op == .or {
         switch evaluate(a, in: s, ref, cpu: cpu) {
@@ -262,30 +276,9 @@ extension Machine {
         case .failure(let x): return .failure(x)
         }
       }
-      let l: Int, r: Int
       switch (evaluate(a, in: s, ref, cpu: cpu), evaluate(b, in: s, ref, cpu: cpu)) {
-      case (.success(let x), .success(let y)): (l, r) = (x, y)
+      case (.success(let l), .success(let r)): return apply(op, l, r, s, ref, cpu: cpu)
       case (.failure(let x), _), (_, .failure(let x)): return .failure(x)
-      }
-      switch op {
-      case .add: return .success(l &+ r)
-      case .subtract: return .success(l &- r)
-      case .multiply: return .success(l &* r)
-      case .divide, .modulo:
-        if r == 0 { return .failure(bug(.assertion, "division by zero", s, ref, cpu: cpu, at: nil)) }
-        return .success(op == .divide ? l / r : l % r)
-      case .bitAnd: return .success(l & r)
-      case .bitOr: return .success(l | r)
-      case .bitXor: return .success(l ^ r)
-      case .shiftLeft: return .success(l << (r & 63))
-      case .shiftRight: return .success(l >> (r & 63))
-      case .equal: return .success(l == r ? 1 : 0)
-      case .notEqual: return .success(l != r ? 1 : 0)
-      case .less: return .success(l < r ? 1 : 0)
-      case .lessEqual: return .success(l <= r ? 1 : 0)
-      case .greater: return .success(l > r ? 1 : 0)
-      case .greaterEqual: return .success(l >= r ? 1 : 0)
-      case .and, .or: return .success(0)
       }
     case .conditional(let c, let a, let b):
       switch evaluate(c, in: s, ref, cpu: cpu) {
@@ -307,6 +300,101 @@ extension Machine {
         return .success(o.parent)
       case .failure(let b): return .failure(b)
       }
+    }
+  }
+
+  /// `evaluate(_:in:_:cpu:)` for expression node `i` of the flat code (`FlatExpr`): the same
+  /// values, the same bugs with the same messages.
+  func evaluate(node i: Int32, in s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    switch code.node(i) {
+    case .constant(let v): return .success(v)
+    case .local(let slot): return .success(s.local(ref, slot))
+    case .global(let slot): return .success(s.globals[slot])
+    case .field(let base, let index):
+      switch evaluate(node: base, in: s, ref, cpu: cpu) {
+      case .success(let o) where o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count:
+        return .success(program.objects[o].fieldSlots[index])
+      case .success(let o):
+        return .failure(bug(.badPointer, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
+    case .load(let slot):
+      switch evaluate(node: slot, in: s, ref, cpu: cpu) {
+      case .success(let i) where i > 0 && i < s.globals.count: return .success(s.globals[i])
+      case .success(let i):
+        return .failure(bug(.badPointer, i == 0 ? "NULL pointer dereference" : "read through a bad pointer (\(i))", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
+    case .element(let base, let count, let index):
+      switch evaluate(node: index, in: s, ref, cpu: cpu) {
+      case .success(let i) where i >= 0 && i < count: return .success(base + i)
+      case .success(let i):
+        return .failure(bug(.outOfBounds, "index \(i) is outside 0..<\(count)", s, ref, cpu: cpu, at: nil))
+      case .failure(let b): return .failure(b)
+      }
+    case .unary(let op, let a):
+      return evaluate(node: a, in: s, ref, cpu: cpu).map { v in Machine.apply(op, v) }
+    case .binary(let op, let a, let b):
+      if op == .and || op == .or {
+        switch evaluate(node: a, in: s, ref, cpu: cpu) {
+        case .success(let l):
+          if op == .and && l == 0 { return .success(0) }
+          if op == .or && l != 0 { return .success(1) }
+          return evaluate(node: b, in: s, ref, cpu: cpu).map { $0 != 0 ? 1 : 0 }
+        case .failure(let x): return .failure(x)
+        }
+      }
+      switch (evaluate(node: a, in: s, ref, cpu: cpu), evaluate(node: b, in: s, ref, cpu: cpu)) {
+      case (.success(let l), .success(let r)): return apply(op, l, r, s, ref, cpu: cpu)
+      case (.failure(let x), _), (_, .failure(let x)): return .failure(x)
+      }
+    case .conditional(let c, let a, let b):
+      switch evaluate(node: c, in: s, ref, cpu: cpu) {
+      case .success(let v): return evaluate(node: v != 0 ? a : b, in: s, ref, cpu: cpu)
+      case .failure(let x): return .failure(x)
+      }
+    case .query(let q):
+      return .success(query(q, s, ref, cpu: cpu))
+    case .other(let k):
+      return evaluate(code.others[Int(k)], in: s, ref, cpu: cpu)
+    }
+  }
+
+  /// A unary operator on a value (shared by both evaluators).
+  @inline(__always) static func apply(_ op: UnaryOp, _ v: Int) -> Int {
+    switch op {
+    case .not: return v == 0 ? 1 : 0
+    case .negate: return 0 &- v  // wraps at Int.min, as two's complement does (`-v` trapped)
+    case .complement: return ~v
+    case .addressOf, .deref: return v
+    }
+  }
+
+  /// A binary operator on two values, `&&` and `||` aside (they short-circuit): shared by
+  /// both evaluators.
+  @inline(__always) func apply(_ op: BinaryOp, _ l: Int, _ r: Int, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    switch op {
+    case .add: return .success(l &+ r)
+    case .subtract: return .success(l &- r)
+    case .multiply: return .success(l &* r)
+    case .divide, .modulo:
+      if r == 0 { return .failure(bug(.assertion, "division by zero", s, ref, cpu: cpu, at: nil)) }
+      // The one quotient that does not fit (x86's idiv raises #DE for it, as for zero);
+      // Swift's `/` and `%` trapped, taking ksim down with it.
+      if r == -1 && l == Int.min { return .failure(bug(.assertion, "division overflow (\(l) / -1)", s, ref, cpu: cpu, at: nil)) }
+      return .success(op == .divide ? l / r : l % r)
+    case .bitAnd: return .success(l & r)
+    case .bitOr: return .success(l | r)
+    case .bitXor: return .success(l ^ r)
+    case .shiftLeft: return .success(l << (r & 63))
+    case .shiftRight: return .success(l >> (r & 63))
+    case .equal: return .success(l == r ? 1 : 0)
+    case .notEqual: return .success(l != r ? 1 : 0)
+    case .less: return .success(l < r ? 1 : 0)
+    case .lessEqual: return .success(l <= r ? 1 : 0)
+    case .greater: return .success(l > r ? 1 : 0)
+    case .greaterEqual: return .success(l >= r ? 1 : 0)
+    case .and, .or: return .success(0)
     }
   }
 }
