@@ -90,7 +90,7 @@ public struct Explorer {
       // `consume`: the successor takes `next` over; passing it as is copied the state (a retain
       // of each of its arrays) and then destroyed `next` (their release), for every transition.
       if bug != nil { return Successor(choice: choice, state: consume next, bug: bug, key: nil, seen: nil, cycle: nil) }
-      let key = visited.key(next, from: (state, parts))
+      let key = visited.key(next, from: state, parts: parts)
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
       let cycle = machine.findCycle(next, scratch: &cycleScratch)

@@ -191,7 +191,24 @@ struct VisitedSet {
   /// one or two parts; the others are found equal to the parent's by comparing values (arrays
   /// a step did not write are still the parent's storage, compared by identity) and keep the
   /// parent's ids, without being encoded and looked up again.
-  mutating func key(_ s: MachineState, from parent: (state: MachineState, parts: Parts)? = nil) -> StateKey {
+  mutating func key(_ s: MachineState, from parent: (state: MachineState, parts: Parts)) -> StateKey {
+    key(s, parentState: parent.state, parentParts: parent.parts, hasParent: true)
+  }
+
+  /// The key of `s` keyed on its own (every part encoded and looked up).
+  mutating func key(_ s: MachineState) -> StateKey {
+    key(s, parentState: baseline, parentParts: Parts(), hasParent: false)
+  }
+
+  /// `key(_:from:)` with the parent as two borrowed arguments: the explorer's
+  /// `(state, parts)` tuple was built for every transition, a retain and a release of each
+  /// array in both. Without a parent (`hasParent` false) the two are not read.
+  mutating func key(_ s: MachineState, from parentState: borrowing MachineState, parts parentParts: borrowing Parts) -> StateKey {
+    key(s, parentState: parentState, parentParts: parentParts, hasParent: true)
+  }
+
+  @inline(__always)
+  private mutating func key(_ s: MachineState, parentState: borrowing MachineState, parentParts: borrowing Parts, hasParent: Bool) -> StateKey {
     writers.vector.truncate(to: 0)
     writers.part.truncate(to: 0)
     // Room for the whole vector at once (two counts, a id per CPU, a gap and an id per task,
@@ -200,9 +217,9 @@ struct VisitedSet {
     writers.vector.putUnchecked(s.cpus.count)
     s.cpus.withUnsafeBufferPointer { cpus in
       for c in cpus.indices {
-        if let parent, c < parent.parts.cpus.count,
-           parent.state.cpus.withUnsafeBufferPointer({ CPUState.same($0.baseAddress! + c, cpus.baseAddress! + c) }) {
-          writers.vector.putUnchecked(Int(parent.parts.cpus[c]))
+        if hasParent, c < parentParts.cpus.count,
+           parentState.cpus.withUnsafeBufferPointer({ CPUState.same($0.baseAddress! + c, cpus.baseAddress! + c) }) {
+          writers.vector.putUnchecked(Int(parentParts.cpus[c]))
         } else {
           cpus[c].encode(into: &writers.part, live: live)
           writers.vector.putUnchecked(VisitedSet.intern(&cpuParts, &writers.part))
@@ -210,12 +227,12 @@ struct VisitedSet {
       }
     }
     writers.vector.putUnchecked(s.tasks.count)
-    if let parent, parent.state.tasks.count == s.tasks.count {
+    if hasParent, parentState.tasks.count == s.tasks.count {
       var last = -1
-      let known = parent.parts.baselineKnown
-      let parentBaseline = parent.parts.baselineTasks
+      let known = parentParts.baselineKnown
+      let parentBaseline = parentParts.baselineTasks
       s.tasks.withUnsafeBufferPointer { tasks in
-        parent.state.tasks.withUnsafeBufferPointer { before in
+        parentState.tasks.withUnsafeBufferPointer { before in
           // A step that wrote no task leaves the tasks array the parent's storage: every
           // task is then the parent's, without comparing them.
           let untouched = tasks.baseAddress == before.baseAddress
@@ -227,7 +244,7 @@ struct VisitedSet {
                 // The parent's id, unless the task is as in the initial state: a parent
                 // decoded with its dead locals zeroed may be, where the state it was keyed
                 // from (and so its stored part) was not.
-                let id = parent.parts.tasks[i]
+                let id = parentParts.tasks[i]
                 if id < 0 { continue }
                 if known ? parentBaseline & (1 << UInt64(i)) != 0 : isBaseline() { continue }
                 writers.vector.putUnchecked(i - last); last = i
@@ -247,14 +264,14 @@ struct VisitedSet {
       }
     }
     writers.vector.putUnchecked(0)
-    if let parent, s.sameLocks(as: parent.state) {
-      writers.vector.putUnchecked(Int(parent.parts.locks))
+    if hasParent, s.sameLocks(as: parentState) {
+      writers.vector.putUnchecked(Int(parentParts.locks))
     } else {
       s.encodeLocks(into: &writers.part)
       writers.vector.putUnchecked(VisitedSet.intern(&lockParts, &writers.part))
     }
-    if let parent, s.sameData(as: parent.state) {
-      writers.vector.putUnchecked(Int(parent.parts.data))
+    if hasParent, s.sameData(as: parentState) {
+      writers.vector.putUnchecked(Int(parentParts.data))
     } else {
       s.encodeData(into: &writers.part, baseline: baseline)
       writers.vector.putUnchecked(VisitedSet.intern(&dataParts, &writers.part))
