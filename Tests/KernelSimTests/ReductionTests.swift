@@ -179,6 +179,23 @@ func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_so
     memo.record(3, found: false)
     #expect(memo.shouldSelect(3))
   }
+
+  /// The memo's own hash table against a dictionary, over thousands of shapes that all start
+  /// probing at the same slot and make it grow several times.
+  @Test func answersLikeADictionaryThroughCollisionsAndGrowth() {
+    var memo = SelectionMemo()
+    var model: [UInt64: (empty: Int, found: Bool)] = [:]
+    var random = TestRandom(seed: 3)
+    for _ in 0..<20_000 {
+      let shape = UInt64(random.next(3_000)) << 40
+      let found = random.next(5) == 0
+      let m = model[shape]
+      let expected = m.map { $0.found || $0.empty < 2 } ?? true
+      #expect(memo.shouldSelect(shape) == expected)
+      memo.record(shape, found: found)
+      model[shape] = (empty: (m?.empty ?? 0) + (found ? 0 : 1), found: (m?.found ?? false) || found)
+    }
+  }
 }
 
 @Suite struct StepFootprintTests {
