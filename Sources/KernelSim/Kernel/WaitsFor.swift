@@ -149,9 +149,51 @@ extension Machine {
     var pending: [WaitEdge] = []
   }
 
+  /// Whether `s` can have a waits-for cycle, by a necessary condition cheaper than the search:
+  /// a cycle holds a blocked context (one waiting on a lock, a grace period or a task), since
+  /// `interruptedBy` edges only go up a CPU's stack; the next context on the cycle has an edge
+  /// of its own. So if every target of every blocked context has no outgoing edge (a running
+  /// holder, on top of its CPU), there is no cycle. On netfs_four_tasks most new states with
+  /// a waiter are such: a task asleep on a lock the running task holds.
+  func mayHaveCycle(_ s: MachineState, scratch x: inout CycleScratch) -> Bool {
+    func targetsMayContinue(_ ref: ContextRef) -> Bool {
+      x.pending.clear()
+      appendWaitEdges(s, from: ref, to: &x.pending)
+      var k = 0
+      while k < x.pending.count {
+        let e = x.pending[k]
+        // Only the blocked context's own waits: its `interruptedBy` edge leads up its stack,
+        // where the contexts are either blocked (checked in their turn) or running free.
+        if case .interruptedBy = e.reason { k += 1; continue }
+        if e.to == ref { return true }
+        let first = x.pending.count
+        appendWaitEdges(s, from: e.to, to: &x.pending)
+        if x.pending.count > first { return true }
+        k += 1
+      }
+      return false
+    }
+    for t in s.tasks.indices where s.tasks[t].waitGP >= 0 || s.tasks[t].waitLock >= 0 || s.tasks[t].waitFor > 0 {
+      if targetsMayContinue(.task(t)) { return true }
+    }
+    var may = false
+    for cpu in s.cpus.indices where !may {
+      s.forEachContext(of: cpu) { r, ctx in
+        if !may && ctx.spinningOn >= 0 && targetsMayContinue(r) { may = true }
+      }
+    }
+    return may
+  }
+
   /// `findCycle(_:)` with the caller's working arrays.
   func findCycle(_ s: MachineState, scratch x: inout CycleScratch) -> [WaitEdge]? {
-    guard anyoneBlocked(s) else { return nil }
+    guard anyoneBlocked(s), mayHaveCycle(s, scratch: &x) else { return nil }
+    return searchCycle(s, scratch: &x)
+  }
+
+  /// The search itself, without the pre-checks (`CycleSearchTests` checks that they never
+  /// skip a state where it finds a cycle).
+  func searchCycle(_ s: MachineState, scratch x: inout CycleScratch) -> [WaitEdge]? {
     x.nodes.clear()
     graphNodes(s, into: &x.nodes)
     x.nodes.sort()
