@@ -59,6 +59,36 @@ import Testing
     }
   }
 
+  /// The visited set's CPU part cache likewise: an equal CPU built apart hits, and a CPU that
+  /// differs in any field, or in a stacked context's counts or frames, misses.
+  @Test func cpuPartCacheHitsOnlyEqualCPUs() {
+    func cpu(_ change: (inout CPUState) -> Void = { _ in }) -> CPUState {
+      var c = CPUState()
+      c.current = 1
+      var ctx = Context(kind: .hardirq(0), frames: [Frame(function: 2, pc: 3, locals: [4, 5], result: -1)], irqsOff: true)
+      ctx.preempt = 1
+      c.stack = [ctx]
+      change(&c)
+      return c
+    }
+    var cache = VisitedSet.CPUPartCache()
+    let a = cpu()
+    cache.remember(a, hash: a.valueHash(), id: 9)
+    let b = cpu()  // equal, with buffers of its own
+    #expect(withUnsafePointer(to: b) { cache.id(of: $0, hash: b.valueHash()) } == 9)
+    let changes: [(String, (inout CPUState) -> Void)] = [
+      ("current", { $0.current = 2 }), ("softirqPending", { $0.softirqPending = 1 }), ("ipiPending", { $0.ipiPending = true }),
+      ("rcuCallbacks", { $0.rcuCallbacks = [RCUCallback(head: 1, gp: 1)] }), ("a context", { $0.stack.append(Context(kind: .softirq, frames: [], irqsOff: false)) }),
+      ("a context's count", { $0.stack[0].bh = 1 }), ("a context's irq state", { $0.stack[0].irqsOff = false }),
+      ("a local", { $0.stack[0].setLocal(1, 6) }), ("a pc", { $0.stack[0].setPC(4) }),
+    ]
+    for (name, change) in changes {
+      let c = cpu(change)
+      #expect(withUnsafePointer(to: c) { cache.id(of: $0, hash: a.valueHash()) } == nil, "a CPU with a different \(name) hit")
+      #expect(withUnsafePointer(to: c) { cache.id(of: $0, hash: c.valueHash()) } == nil, "a CPU with a different \(name) hit")
+    }
+  }
+
   /// The visited set keeps a parent's id for a CPU, for the locks or for the data when they
   /// compare equal (`CPUState.same`, `MachineState.sameLocks`, `sameData`): the same holds for
   /// them, and each field of the rest belongs to exactly one of the two parts.

@@ -85,6 +85,42 @@ struct VisitedSet {
     }
   }
 
+  /// CPU part ids by value, as `TaskPartCache` for tasks: a CPU whose interrupt context
+  /// steps is re-keyed (on netfs_four_tasks, 112K times in the first 100K states), and its
+  /// few distinct values recur.
+  struct CPUPartCache {
+    static let size = 1 << 10
+    private var hashes = [UInt64](repeating: 0, count: size)
+    private var ids = [Int32](repeating: -1, count: size)
+    private var cpus = Array(repeating: CPUState(), count: size)
+
+    /// The id cached for a CPU equal to `cpu` (whose `valueHash` is `hash`), if any.
+    func id(of cpu: UnsafePointer<CPUState>, hash: UInt64) -> Int32? {
+      let slot = Int(truncatingIfNeeded: hash) & (CPUPartCache.size - 1)
+      guard ids[slot] >= 0, hashes[slot] == hash else { return nil }
+      let equal = cpus.withUnsafeBufferPointer { CPUState.same($0.baseAddress! + slot, cpu) }
+      return equal ? ids[slot] : nil
+    }
+
+    mutating func remember(_ cpu: CPUState, hash: UInt64, id: Int32) {
+      let slot = Int(truncatingIfNeeded: hash) & (CPUPartCache.size - 1)
+      hashes[slot] = hash
+      ids[slot] = id
+      cpus[slot] = cpu
+    }
+  }
+  private var cpuCache = CPUPartCache()
+
+  /// The id of `cpu`'s part (added to the table if new).
+  private mutating func cpuPartID(_ cpu: UnsafePointer<CPUState>) -> Int {
+    let hash = cpu.pointee.valueHash()
+    if let id = cpuCache.id(of: cpu, hash: hash) { return Int(id) }
+    cpu.pointee.encode(into: &writers.part, live: live)
+    let id = VisitedSet.intern(&cpuParts, &writers.part)
+    cpuCache.remember(cpu.pointee, hash: hash, id: Int32(id))
+    return id
+  }
+
   /// The id of `task`'s part (added to the table if new).
   private mutating func taskPartID(_ task: UnsafePointer<TaskState>) -> Int {
     let hash = task.pointee.valueHash()
@@ -221,8 +257,7 @@ struct VisitedSet {
            parentState.cpus.withUnsafeBufferPointer({ CPUState.same($0.baseAddress! + c, cpus.baseAddress! + c) }) {
           writers.vector.putUnchecked(Int(parentParts.cpus[c]))
         } else {
-          cpus[c].encode(into: &writers.part, live: live)
-          writers.vector.putUnchecked(VisitedSet.intern(&cpuParts, &writers.part))
+          writers.vector.putUnchecked(cpuPartID(cpus.baseAddress! + c))
         }
       }
     }

@@ -375,6 +375,21 @@ extension CPUState {
       && a.pointee.rcuCallbacks == b.pointee.rcuCallbacks
   }
 
+  /// A hash of the CPU's running task, pending work and stacked contexts with their frames,
+  /// for `VisitedSet.CPUPartCache` (which compares the values themselves).
+  func valueHash() -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+    @inline(__always) func mix(_ x: Int) { h = (h ^ UInt64(bitPattern: Int64(x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+    mix(Int(current)); mix(Int(softirqPending)); mix(stack.count); mix(rcuCallbacks.count)
+    stack.withUnsafeBufferPointer { stack in
+      for c in stack {
+        mix(Int(c.batch)); mix(Int(c.vector)); mix(Int(c.preempt)); mix(Int(c.spinningOn))
+        c.words.withUnsafeBufferPointer { words in for x in words { mix(x) } }
+      }
+    }
+    return h
+  }
+
   /// The task's index, pending softirqs and IPI, the interrupt contexts stacked above the
   /// task, and the queued RCU callbacks.
   func encode(into w: inout ByteWriter, live: LocalLiveness?) {
