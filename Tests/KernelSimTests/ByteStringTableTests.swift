@@ -61,8 +61,9 @@ import Testing
     for i in 0..<200_000 { a.append(UInt32(i * 3)) }
     #expect(a.count == 200_000)
     #expect(a[0] == 0 && a[65_535] == 65_535 * 3 && a[65_536] == 65_536 * 3 && a[199_999] == 199_999 * 3)
-    a[131_072] = 7
-    #expect(a[131_072] == 7 && a[131_071] == 131_071 * 3)
+    a[131_072] = 7  // in the chunk being filled
+    a[65_537] = 8   // in a full one
+    #expect(a[131_072] == 7 && a[131_071] == 131_071 * 3 && a[65_537] == 8 && a[65_538] == 65_538 * 3)
     #expect(a.storedBytes == 800_000)
   }
 

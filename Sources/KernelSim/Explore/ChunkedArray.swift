@@ -9,24 +9,33 @@
 struct ChunkedArray<Element> {
   static var shift: Int { 16 }
   static var chunkSize: Int { 1 << shift }
-  private var chunks: [[Element]] = []
+  /// The full chunks, and the one being filled apart: appending through `chunks[last]` checked
+  /// the uniqueness of both arrays, some 90 instructions per element.
+  private var full: [[Element]] = []
+  private var tail: [Element] = []
   private(set) var count = 0
 
   init() {}
 
   @inline(__always) subscript(i: Int) -> Element {
-    get { chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
-    set { chunks[i >> Self.shift][i & (Self.chunkSize - 1)] = newValue }
+    get {
+      let c = i >> Self.shift
+      return c < full.count ? full[c][i & (Self.chunkSize - 1)] : tail[i & (Self.chunkSize - 1)]
+    }
+    set {
+      let c = i >> Self.shift
+      if c < full.count { full[c][i & (Self.chunkSize - 1)] = newValue } else { tail[i & (Self.chunkSize - 1)] = newValue }
+    }
   }
 
   mutating func append(_ x: Element) {
-    if count & (Self.chunkSize - 1) == 0 {
-      var chunk: [Element] = []
+    if tail.count == Self.chunkSize {
+      full.append(tail)
       // The first chunk grows as a small array does, so that small searches stay small.
-      if count > 0 { chunk.reserveCapacity(Self.chunkSize) }
-      chunks.append(chunk)
+      tail = []
+      tail.reserveCapacity(Self.chunkSize)
     }
-    chunks[chunks.count - 1].append(x)
+    tail.append(x)
     count += 1
   }
 
