@@ -381,7 +381,7 @@ extension Machine {
       if r == 0 { return .failure(bug(.assertion, "division by zero", s, ref, cpu: cpu, at: nil)) }
       // The one quotient that does not fit (x86's idiv raises #DE for it, as for zero);
       // Swift's `/` and `%` trapped, taking ksim down with it.
-      if r == -1 && l == Int.min { return .failure(bug(.assertion, "division overflow (\(l) / -1)", s, ref, cpu: cpu, at: nil)) }
+      if r == -1 && l == Int.min { return .failure(bug(.assertion, "division overflow (\(l) \(op.rawValue) -1)", s, ref, cpu: cpu, at: nil)) }
       return .success(op == .divide ? l / r : l % r)
     case .bitAnd: return .success(l & r)
     case .bitOr: return .success(l | r)

@@ -9,6 +9,32 @@ extension Machine {
     return false
   }
 
+  /// preempt_count_add()'s CONFIG_DEBUG_PREEMPT check (kernel/sched/core.c, "Spinlock count
+  /// overflowing soon?"): the preempt-disable depth has reached PREEMPT_MASK - 10.
+  static let preemptWarnDepth: Int16 = 245
+  /// local_bh_disable() adds SOFTIRQ_DISABLE_OFFSET (two SOFTIRQ_OFFSETs) to preempt_count's
+  /// eight softirq bits: 127 nestings fit, one more overflows into the hardirq count.
+  static let maxBHDepth: Int16 = 127
+
+  /// `preempt_disable()`'s count (also taken by every spinlock), with its overflow check.
+  func preemptCountAdd(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, at loc: SourceLocation) -> Bug? {
+    s[ref].preempt += 1
+    guard s[ref].preempt < Machine.preemptWarnDepth else {
+      return bug(.unbalancedState, "preempt count overflowing: \(s[ref].preempt) nested preempt_disable() or spinlocks (DEBUG_PREEMPT warns at \(Machine.preemptWarnDepth))",
+                 s, ref, cpu: cpu, at: loc)
+    }
+    return nil
+  }
+
+  /// `local_bh_disable()`'s count (also taken by `spin_lock_bh`), with its overflow check.
+  func bhCountAdd(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, at loc: SourceLocation) -> Bug? {
+    guard s[ref].bh < Machine.maxBHDepth else {
+      return bug(.unbalancedState, "softirq count overflow: more than \(Machine.maxBHDepth) nested local_bh_disable()", s, ref, cpu: cpu, at: loc)
+    }
+    s[ref].bh += 1
+    return nil
+  }
+
   func query(_ q: CExpr.Query, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Int {
     let stack = s.cpus[cpu].stack
     let taskBH = s.cpus[cpu].current >= 0 ? s.tasks[Int(s.cpus[cpu].current)].context.bh : 0
@@ -57,12 +83,12 @@ extension Machine {
       s[ref].irqsOff = values[0] & Machine.eflagsIF == 0
       record(&log, s, .irqState, ref, cpu: cpu, at: loc, "local_irq_restore(flags)", "irqs \(s[ref].irqsOff ? "off" : "on")")
     case .localBhDisable:
-      s[ref].bh += 1
+      if let b = bhCountAdd(&s, ref, cpu: cpu, at: loc) { return .bug(b) }
       record(&log, s, .irqState, ref, cpu: cpu, at: loc, "local_bh_disable()", "bh off")
     case .localBhEnable:
       return bhEnable(&s, ref, cpu: cpu, at: loc, log: &log, recordAs: "local_bh_enable()")
     case .preemptDisable:
-      s[ref].preempt += 1
+      if let b = preemptCountAdd(&s, ref, cpu: cpu, at: loc) { return .bug(b) }
       record(&log, s, .irqState, ref, cpu: cpu, at: loc, "preempt_disable()", "preempt count \(s[ref].preempt)")
     case .preemptEnable:
       if s[ref].preempt == 0 {

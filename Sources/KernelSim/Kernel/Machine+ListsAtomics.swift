@@ -9,6 +9,16 @@ extension Machine {
     guard list >= 0 && list < s.lists.count else {
       return .bug(bug(.outOfBounds, "\(op.rawValue): not a list", s, ref, cpu: cpu, at: loc))
     }
+    // The entry, for the operations that take one: lists hold object ids (NULL is checked
+    // where it matters, below); anything else is a wild pointer, not a value to store.
+    switch op {
+    case .addTail, .addHead, .delInit, .next, .contains:
+      guard values[0] >= 0 && values[0] < program.objects.count else {
+        return .bug(bug(.badPointer, "\(op.rawValue): a bad pointer (\(values[0]))", s, ref, cpu: cpu, at: loc))
+      }
+    case .empty, .popFirst, .first:
+      break
+    }
     switch op {
     case .addTail, .addHead:
       guard values[0] > 0 else { return .bug(bug(.assertion, "\(op.rawValue)(NULL, ...)", s, ref, cpu: cpu, at: loc)) }
@@ -55,12 +65,13 @@ extension Machine {
     case .setBit: new = old | (1 << values[0])
     case .clearBit: new = old & ~(1 << values[0])
     case .testBit: setResult(old & (1 << values[0]) != 0 ? 1 : 0)
-    case .inc: new = old + 1
-    case .dec: new = old - 1
-    case .decAndTest: new = old - 1; setResult(new == 0 ? 1 : 0)
+    // Two's complement, as the kernel's atomic_t wraps (`+` trapped at the ends of Int).
+    case .inc: new = old &+ 1
+    case .dec: new = old &- 1
+    case .decAndTest: new = old &- 1; setResult(new == 0 ? 1 : 0)
     case .read: setResult(old)
     case .set: new = values[1]
-    case .incReturn: new = old + 1; setResult(new)
+    case .incReturn: new = old &+ 1; setResult(new)
     case .xchg: new = values[1]; setResult(old)
     case .cmpxchg: if old == values[1] { new = values[2] }; setResult(old)
     }

@@ -13,6 +13,9 @@ extension Machine {
     func setResult(_ v: Int) { if let result { s.setLocal(ref, result, v) } }
     switch op {
     case .readLock:
+      guard s[ref].rcuDepth < Int8.max else {
+        return .bug(bug(.unbalancedState, "rcu_read_lock() nested \(Int8.max) deep (ksim counts no deeper)", s, ref, cpu: cpu, at: loc))
+      }
       s[ref].rcuDepth += 1
     case .readUnlock:
       guard s[ref].rcuDepth > 0 else {
@@ -22,6 +25,9 @@ extension Machine {
     case .readLockHeld:
       setResult(s[ref].rcuDepth > 0 ? 1 : 0)
     case .enqueue:
+      guard values[0] > 0 && values[0] < program.objects.count else {
+        return .bug(bug(.badPointer, "call_rcu() on \(values[0] == 0 ? "NULL" : "a bad pointer (\(values[0]))")", s, ref, cpu: cpu, at: loc))
+      }
       let gp = rcuGPNeededFromNow(&s)
       s.cpus[cpu].rcuCallbacks.append(RCUCallback(head: Int32(values[0]), gp: gp))
       record(&log, s, .rcu, ref, cpu: cpu, at: loc, "call_rcu(\(program.objects[values[0]].name))", "queued on cpu\(cpu), runs after grace period \(gp)")

@@ -39,7 +39,8 @@ extension Machine {
       guard ref.isTask else {
         return .bug(bug(.invalidContext, "\(op.rawValue)() outside task context", s, ref, cpu: cpu, at: loc))
       }
-      s.tasks[ref.taskIndex].state = Int32(values[0])
+      // `p->__state` is an unsigned int: the value is truncated to it, as C's assignment does.
+      s.tasks[ref.taskIndex].state = Int32(truncatingIfNeeded: values[0])
     case .taskState, .taskOnRQ, .taskCPU, .selectTaskRQ, .ttwuSetRunning, .ttwuDoActivate:
       guard let t = taskArg(0) else {
         return .bug(bug(.invalidContext, "\(op.rawValue)(): not a task", s, ref, cpu: cpu, at: loc))

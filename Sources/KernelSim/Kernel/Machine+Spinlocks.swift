@@ -51,14 +51,14 @@ extension Machine {
       // The irq/bh/preempt part of the lock, before any spinning.
       switch flavor {
       case .plain: break
-      case .bh: s[ref].bh += 1
+      case .bh: if let b = bhCountAdd(&s, ref, cpu: cpu, at: loc) { return .bug(b) }
       case .irq: s[ref].irqsOff = true
       case .irqsave:
         let flags = s[ref].irqsOff ? 0 : Machine.eflagsIF
         s[ref].irqsOff = true
         if let out, let b = assign(&s, ref, cpu: cpu, out, flags, at: loc, log: &log) { return .bug(b) }
       }
-      s[ref].preempt += 1
+      if let b = preemptCountAdd(&s, ref, cpu: cpu, at: loc) { return .bug(b) }
     }
     if canAcquire(s, lock: lock, mode: mode, by: ref) {
       s[ref].spinningOn = -1
