@@ -4,8 +4,9 @@ import PackageDescription
 let package = Package(
   name: "ksim",
   products: [
+    // No library product: release builds of KernelSim count references without atomics
+    // (below), so it is not offered to clients that might share its values between threads.
     .executable(name: "ksim", targets: ["ksim"]),
-    .library(name: "KernelSim", targets: ["KernelSim"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,8 +20,8 @@ let package = Package(
     // (`-assume-single-threaded`): ksim runs a search on one thread (Ctrl-C only sets a flag),
     // and a search retains and releases some twenty arrays per transition; a locked increment
     // costs far more than a plain one. The library must then not share values between threads
-    // in release builds; debug builds, where Swift Testing runs tests in parallel, keep atomic
-    // counts.
+    // in release builds: the tests, which Swift Testing runs in parallel, run in debug builds
+    // only (`make test`; not `swift test -c release`).
     .target(
       name: "KernelSim",
       swiftSettings: [

@@ -41,6 +41,16 @@ import Testing
           // From the parent as decoded (dead locals zeroed), as the explorer keys once its
           // frontier outgrows the states it holds as values.
           #expect(elided.key(s, from: (elided.state(before.elided), elided.parts(before.elided))) == elided.key(s))
+          // With the parent's baseline marks, as the explorer keys (`markBaselineTasks`): from
+          // the parent held as a value and from it decoded.
+          var marked = elided.parts(before.elided)
+          elided.markBaselineTasks(before.state, in: &marked)
+          #expect(marked.baselineKnown)
+          #expect(elided.key(s, from: before.state, parts: marked) == elided.key(s), "\(name): keyed with the marks differently")
+          let decoded = elided.state(before.elided)
+          var markedDecoded = elided.parts(before.elided)
+          elided.markBaselineTasks(decoded, in: &markedDecoded)
+          #expect(elided.key(s, from: decoded, parts: markedDecoded) == elided.key(s))
         }
         let id = exact.insert(full).id
         #expect(exact.state(id) == s, "\(name): a stored state decoded differently")

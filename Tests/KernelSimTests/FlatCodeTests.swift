@@ -67,27 +67,61 @@ import Testing
     #expect(failures == 0)
   }
 
-  /// Every instruction of a real program has a flat form of the same kind.
-  @Test func everyInstructionHasAFlatFormOfItsKind() throws {
+  /// Every instruction of a real program has a flat form that says the same: each flat
+  /// expression, rebuilt as a `CExpr` from its nodes, equals the compiled one, argument lists
+  /// keep their order, and a primitive's name, output and result slot come back as compiled.
+  @Test func everyInstructionHasAnEquivalentFlatForm() throws {
     let path = repositoryRoot.appendingPathComponent("Scenarios/netfs_four_tasks.ksim").path
     let p = try #require(Frontend.load(path: path, prelude: repositoryRoot.appendingPathComponent("Scenarios/prelude").path).program)
     let m = Machine(program: p)
-    for (f, fn) in p.functions.enumerated() {
-      for (pc, instr) in fn.code.enumerated() {
-        let flat = m.code.flat(m.code.at(function: Int32(f), pc: Int32(pc)))
-        switch (instr.op, flat) {
-        case (.setLocal(let a, _), .setLocal(let b, _)): #expect(a == b)
-        case (.store(.local(let a), _), .store(.local(let b), _)): #expect(a == b)
-        case (.store(.global, _), .store(.global, _)), (.either, .either): break
-        case (.jump(let a), .jump(let b)), (.branchIfFalse(_, let a), .branchIfFalse(_, target: let b)): #expect(a == b)
-        case (.call(let a, let args, let r), .call(let b, _, let count, let result)):
-          #expect(a == b && args.count == count && Int32(r ?? -1) == result)
-        case (.callIndirect(_, let args), .callIndirect(_, _, let count)): #expect(args.count == count)
-        case (.primitive(let a, _, let args, _, _), .primitive(let b, _, let count)): #expect(a == b && args.count == count)
-        case (.returnValue(let e), .returnValue(let n)): #expect((e == nil) == (n < 0))
-        default: Issue.record("\(fn.name) pc \(pc): \(instr.op) has flat form \(flat)")
-        }
+    func tree(_ i: Int32) -> CExpr {
+      switch m.code.node(i) {
+      case .constant(let v): return .constant(v)
+      case .local(let slot): return .local(slot)
+      case .global(let slot): return .global(slot)
+      case .field(let base, let index): return .field(tree(base), index)
+      case .load(let a): return .load(tree(a))
+      case .element(let base, let count, let index): return .element(base: base, count: count, index: tree(index))
+      case .unary(let op, let a): return .unary(op, tree(a))
+      case .binary(let op, let a, let b): return .binary(op, tree(a), tree(b))
+      case .conditional(let a, let b, let c): return .conditional(tree(a), tree(b), tree(c))
+      case .query(let q): return .query(q)
+      case .other(let k): return m.code.others[Int(k)]
       }
     }
+    func arguments(_ start: Int32, _ count: Int32) -> [CExpr] { (0..<Int(count)).map { tree(m.code.argument(start, $0)) } }
+    func lvalue(_ lv: FlatLValue) -> LValue {
+      switch lv {
+      case .local(let slot): return .local(slot)
+      case .global(let n): return .global(tree(n))
+      }
+    }
+    var primitives = 0
+    for (f, fn) in p.functions.enumerated() {
+      for (pc, instr) in fn.code.enumerated() {
+        let at = m.code.at(function: Int32(f), pc: Int32(pc))
+        let flat = m.code.flat(at)
+        let same: Bool
+        switch (instr.op, flat) {
+        case (.setLocal(let a, let e), .setLocal(let b, let n)): same = a == b && e == tree(n)
+        case (.store(let lv, let e), .store(let flv, let n)): same = lv == lvalue(flv) && e == tree(n)
+        case (.either, .either): same = true
+        case (.jump(let a), .jump(let b)): same = a == b
+        case (.branchIfFalse(let c, let a), .branchIfFalse(let n, let b)): same = c == tree(n) && a == b
+        case (.call(let a, let args, let r), .call(let b, let start, let count, let result)):
+          same = a == b && args == arguments(start, count) && Int32(r ?? -1) == result
+        case (.callIndirect(let e, let args), .callIndirect(let n, let start, let count)):
+          same = e == tree(n) && args == arguments(start, count)
+        case (.primitive(let a, let name, let args, let out, let result), .primitive(let b, let start, let count)):
+          let parts = m.code.primitiveParts(at)
+          same = a == b && args == arguments(start, count) && parts.name == name && parts.out == out && parts.result == result
+          primitives += 1
+        case (.returnValue(let e), .returnValue(let n)): same = e == (n < 0 ? nil : tree(n))
+        default: same = false
+        }
+        #expect(same, "\(fn.name) pc \(pc): \(instr.op) has flat form \(flat)")
+      }
+    }
+    #expect(primitives > 100)
   }
 }

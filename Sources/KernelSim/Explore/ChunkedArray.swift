@@ -20,11 +20,12 @@ struct ChunkedArray<Element> {
   @inline(__always) subscript(i: Int) -> Element {
     get {
       let c = i >> Self.shift
-      return c < full.count ? full[c][i & (Self.chunkSize - 1)] : tail[i & (Self.chunkSize - 1)]
+      // An index past the end traps on `full[c]`, as indexing does.
+      return c == full.count ? tail[i & (Self.chunkSize - 1)] : full[c][i & (Self.chunkSize - 1)]
     }
     set {
       let c = i >> Self.shift
-      if c < full.count { full[c][i & (Self.chunkSize - 1)] = newValue } else { tail[i & (Self.chunkSize - 1)] = newValue }
+      if c == full.count { tail[i & (Self.chunkSize - 1)] = newValue } else { full[c][i & (Self.chunkSize - 1)] = newValue }
     }
   }
 
