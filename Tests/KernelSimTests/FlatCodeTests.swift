@@ -114,7 +114,7 @@ import Testing
           same = e == tree(n) && args == arguments(start, count)
         case (.primitive(let a, let name, let args, let out, let result), .primitive(let b, let start, let count)):
           let parts = m.code.primitiveParts(at)
-          same = a == b && args == arguments(start, count) && parts.name == name && parts.out == out && parts.result == result
+          same = a == b && args == arguments(start, count) && parts.name == name && parts.out.map(lvalue) == out && parts.result == result
           primitives += 1
         case (.returnValue(let e), .returnValue(let n)): same = e == (n < 0 ? nil : tree(n))
         default: same = false

@@ -53,7 +53,7 @@ struct VisitedSet {
 
   /// A value, unlike the writers: its ids belong to this set's task table, and a copy of the
   /// set must not answer from the other's.
-  private var taskCache = TaskPartCache()
+  private var taskCache = TaskPartCache(size: 1 << 12)
 
   /// Task part ids by task value, direct-mapped by a hash of the call stack. A task a step
   /// changed is mostly a value keyed before (its context at a pc it was at in another
@@ -61,73 +61,66 @@ struct VisitedSet {
   /// already. A hit compares the values instead of encoding the task (a varint per word, its
   /// dead locals zeroed) and hashing and looking up the encoding. Equal values have equal
   /// encodings, so the id is the one the table would give.
-  struct TaskPartCache {
-    static let size = 1 << 12
-    private var hashes = [UInt64](repeating: 0, count: size)
-    private var ids = [Int32](repeating: -1, count: size)
+  typealias TaskPartCache = PartCache<TaskState>
+
+  /// CPU part ids by value, as task parts: a CPU whose interrupt context steps is re-keyed (on
+  /// netfs_four_tasks, 112K times in the first 100K states), and its few distinct values recur.
+  typealias CPUPartCache = PartCache<CPUState>
+
+  /// Part ids by part value, direct-mapped by the value's hash (`CachedPart`).
+  struct PartCache<Part: CachedPart> {
+    private let mask: Int
+    private var hashes: [UInt64]
+    private var ids: [Int32]
     /// Slots without an id hold a placeholder, never compared.
-    private var tasks = Array(repeating: TaskState(status: .done, context: Context(kind: .task(0), frames: [], irqsOff: false)),
-                              count: size)
+    private var parts: [Part]
 
-    /// The id cached for a task equal to `task` (whose `valueHash` is `hash`), if any.
-    func id(of task: UnsafePointer<TaskState>, hash: UInt64) -> Int32? {
-      let slot = Int(truncatingIfNeeded: hash) & (TaskPartCache.size - 1)
+    /// `size`: slots, a power of two.
+    init(size: Int = 1 << 12) {
+      precondition(size > 0 && size & (size - 1) == 0, "a part cache's size is a power of two")
+      mask = size - 1
+      hashes = Array(repeating: 0, count: size)
+      ids = Array(repeating: -1, count: size)
+      parts = Array(repeating: Part.placeholder, count: size)
+    }
+
+    /// The id cached for a part equal to `part` (whose `valueHash` is `hash`), if any.
+    func id(of part: UnsafePointer<Part>, hash: UInt64) -> Int32? {
+      let slot = Int(truncatingIfNeeded: hash) & mask
       guard ids[slot] >= 0, hashes[slot] == hash else { return nil }
-      let equal = tasks.withUnsafeBufferPointer { TaskState.same($0.baseAddress! + slot, task) }
+      let equal = parts.withUnsafeBufferPointer { Part.same($0.baseAddress! + slot, part) }
       return equal ? ids[slot] : nil
     }
 
-    mutating func remember(_ task: TaskState, hash: UInt64, id: Int32) {
-      let slot = Int(truncatingIfNeeded: hash) & (TaskPartCache.size - 1)
+    mutating func remember(_ part: Part, hash: UInt64, id: Int32) {
+      let slot = Int(truncatingIfNeeded: hash) & mask
       hashes[slot] = hash
       ids[slot] = id
-      tasks[slot] = task
+      parts[slot] = part
     }
   }
-
-  /// CPU part ids by value, as `TaskPartCache` for tasks: a CPU whose interrupt context
-  /// steps is re-keyed (on netfs_four_tasks, 112K times in the first 100K states), and its
-  /// few distinct values recur.
-  struct CPUPartCache {
-    static let size = 1 << 10
-    private var hashes = [UInt64](repeating: 0, count: size)
-    private var ids = [Int32](repeating: -1, count: size)
-    private var cpus = Array(repeating: CPUState(), count: size)
-
-    /// The id cached for a CPU equal to `cpu` (whose `valueHash` is `hash`), if any.
-    func id(of cpu: UnsafePointer<CPUState>, hash: UInt64) -> Int32? {
-      let slot = Int(truncatingIfNeeded: hash) & (CPUPartCache.size - 1)
-      guard ids[slot] >= 0, hashes[slot] == hash else { return nil }
-      let equal = cpus.withUnsafeBufferPointer { CPUState.same($0.baseAddress! + slot, cpu) }
-      return equal ? ids[slot] : nil
-    }
-
-    mutating func remember(_ cpu: CPUState, hash: UInt64, id: Int32) {
-      let slot = Int(truncatingIfNeeded: hash) & (CPUPartCache.size - 1)
-      hashes[slot] = hash
-      ids[slot] = id
-      cpus[slot] = cpu
-    }
-  }
-  private var cpuCache = CPUPartCache()
+  private var cpuCache = CPUPartCache(size: 1 << 10)
 
   /// The id of `cpu`'s part (added to the table if new).
   private mutating func cpuPartID(_ cpu: UnsafePointer<CPUState>) -> Int {
-    let hash = cpu.pointee.valueHash()
-    if let id = cpuCache.id(of: cpu, hash: hash) { return Int(id) }
-    cpu.pointee.encode(into: &writers.part, live: live)
-    let id = VisitedSet.intern(&cpuParts, &writers.part)
-    cpuCache.remember(cpu.pointee, hash: hash, id: Int32(id))
-    return id
+    VisitedSet.partID(cpu, &cpuCache, &cpuParts, writers, live)
   }
 
   /// The id of `task`'s part (added to the table if new).
   private mutating func taskPartID(_ task: UnsafePointer<TaskState>) -> Int {
-    let hash = task.pointee.valueHash()
-    if let id = taskCache.id(of: task, hash: hash) { return Int(id) }
-    task.pointee.encodeFields(into: &writers.part, live: live)
-    let id = VisitedSet.intern(&taskParts, &writers.part)
-    taskCache.remember(task.pointee, hash: hash, id: Int32(id))
+    VisitedSet.partID(task, &taskCache, &taskParts, writers, live)
+  }
+
+  /// The id of `part` in `table`: from `cache` when an equal value is there, else encoded,
+  /// interned and remembered. (`writer` is the set's scratch `ByteWriter`.)
+  @inline(__always)
+  private static func partID<Part: CachedPart>(_ part: UnsafePointer<Part>, _ cache: inout PartCache<Part>,
+                                               _ table: inout ByteStringTable, _ writer: KeyWriters, _ live: LocalLiveness?) -> Int {
+    let hash = part.pointee.valueHash()
+    if let id = cache.id(of: part, hash: hash) { return Int(id) }
+    part.pointee.encodePart(into: &writer.part, live: live)
+    let id = VisitedSet.intern(&table, &writer.part)
+    cache.remember(part.pointee, hash: hash, id: Int32(id))
     return id
   }
 
@@ -396,4 +389,24 @@ struct VisitedSet {
   func id(of key: StateKey) -> Int32? {
     key.withBytes { states.id(of: $0, hash: key.fingerprint) }
   }
+}
+
+/// A part value a `VisitedSet.PartCache` can hold: compared in place (`same`, as keying
+/// does), hashed by value, and a placeholder for empty slots.
+protocol CachedPart {
+  static func same(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>) -> Bool
+  func valueHash() -> UInt64
+  /// The part's encoding in the set's table (locals `live` says are dead written as 0).
+  func encodePart(into w: inout ByteWriter, live: LocalLiveness?)
+  static var placeholder: Self { get }
+}
+
+extension TaskState: CachedPart {
+  static var placeholder: TaskState { TaskState(status: .done, context: Context(kind: .task(0), frames: [], irqsOff: false)) }
+  func encodePart(into w: inout ByteWriter, live: LocalLiveness?) { encodeFields(into: &w, live: live) }
+}
+
+extension CPUState: CachedPart {
+  static var placeholder: CPUState { CPUState() }
+  func encodePart(into w: inout ByteWriter, live: LocalLiveness?) { encode(into: &w, live: live) }
 }

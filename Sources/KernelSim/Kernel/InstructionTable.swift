@@ -22,7 +22,7 @@ final class InstructionTable: @unchecked Sendable {
   /// nil for other instructions. Read apart so that running a primitive does not copy its
   /// whole operation.
   private let names: [String]
-  private let outs: [LValue?]
+  private let outs: [FlatLValue?]
   private let results: [Int32]
   private let count: Int
   /// Where each function's code starts in the buffer, and how long it is.
@@ -49,13 +49,13 @@ final class InstructionTable: @unchecked Sendable {
     }
     var builder = FlatCodeBuilder()
     flatBase = .allocate(capacity: max(total, 1))
-    var names: [String] = [], outs: [LValue?] = [], results: [Int32] = []
+    var names: [String] = [], outs: [FlatLValue?] = [], results: [Int32] = []
     var i = 0
     for f in program.functions {
       for instr in f.code {
         (flatBase + i).initialize(to: builder.op(instr.op))
         if case .primitive(_, let name, _, let out, let result) = instr.op {
-          names.append(name); outs.append(out); results.append(Int32(result ?? -1))
+          names.append(name); outs.append(out.map { builder.lvalue($0) }); results.append(Int32(result ?? -1))
         } else {
           names.append(""); outs.append(nil); results.append(-1)
         }
@@ -92,7 +92,7 @@ final class InstructionTable: @unchecked Sendable {
   }
 
   /// The name, output and result slot of the primitive `instr` (see `names`).
-  @inline(__always) func primitiveParts(_ instr: UnsafePointer<Instruction>) -> (name: String, out: LValue?, result: Int?) {
+  @inline(__always) func primitiveParts(_ instr: UnsafePointer<Instruction>) -> (name: String, out: FlatLValue?, result: Int?) {
     let i = UnsafePointer(base).distance(to: instr)
     return (names[i], outs[i], results[i] >= 0 ? Int(results[i]) : nil)
   }

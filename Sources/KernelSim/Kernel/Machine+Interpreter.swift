@@ -198,7 +198,7 @@ extension Machine {
     return nil
   }
 
-  /// `assign` for a flat store's target (`FlatLValue`): the same checks and messages.
+  /// Stores `value` where `lv` says: a local, or the global slot its expression evaluates to.
   func assign(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ lv: FlatLValue, _ value: Int,
               at loc: SourceLocation, log: inout EventLog?) -> Bug? {
     switch lv {
@@ -206,24 +206,6 @@ extension Machine {
       s.setLocal(ref, slot, value)
     case .global(let slotExpr):
       switch evaluate(node: slotExpr, in: s, ref, cpu: cpu) {
-      case .success(let slot) where slot <= 0 || slot >= s.globals.count:
-        return bug(.badPointer, slot == 0 ? "store through NULL" : "store through a bad pointer (\(slot))", s, ref, cpu: cpu, at: loc)
-      case .success(let slot):
-        s.globals[slot] = value
-        record(&log, s, .store, ref, cpu: cpu, at: loc, "\(program.globals[slot].name) = \(value)", "stored")
-      case .failure(let b): return b
-      }
-    }
-    return nil
-  }
-
-  func assign(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ lv: LValue, _ value: Int,
-              at loc: SourceLocation, log: inout EventLog?) -> Bug? {
-    switch lv {
-    case .local(let slot):
-      s.setLocal(ref, slot, value)
-    case .global(let slotExpr):
-      switch evaluate(slotExpr, in: s, ref, cpu: cpu) {
       case .success(let slot) where slot <= 0 || slot >= s.globals.count:
         return bug(.badPointer, slot == 0 ? "store through NULL" : "store through a bad pointer (\(slot))", s, ref, cpu: cpu, at: loc)
       case .success(let slot):
@@ -243,27 +225,11 @@ extension Machine {
     case .local(let slot): return .success(s.local(ref, slot))
     case .global(let slot): return .success(s.globals[slot])
     case .field(let base, let index):
-      switch evaluate(base, in: s, ref, cpu: cpu) {
-      case .success(let o) where o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count:
-        return .success(program.objects[o].fieldSlots[index])
-      case .success(let o):
-        return .failure(bug(.badPointer, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(base, in: s, ref, cpu: cpu).flatMap { field(of: $0, index, s, ref, cpu: cpu) }
     case .load(let slot):
-      switch evaluate(slot, in: s, ref, cpu: cpu) {
-      case .success(let i) where i > 0 && i < s.globals.count: return .success(s.globals[i])
-      case .success(let i):
-        return .failure(bug(.badPointer, i == 0 ? "NULL pointer dereference" : "read through a bad pointer (\(i))", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(slot, in: s, ref, cpu: cpu).flatMap { load($0, s, ref, cpu: cpu) }
     case .element(let base, let count, let index):
-      switch evaluate(index, in: s, ref, cpu: cpu) {
-      case .success(let i) where i >= 0 && i < count: return .success(base + i)
-      case .success(let i):
-        return .failure(bug(.outOfBounds, "index \(i) is outside 0..<\(count)", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(index, in: s, ref, cpu: cpu).flatMap { element($0, base: base, count: count, s, ref, cpu: cpu) }
     case .unary(let op, let a):
       return evaluate(a, in: s, ref, cpu: cpu).map { v in Machine.apply(op, v) }
     case .binary(let op, let a, let b):
@@ -311,27 +277,11 @@ extension Machine {
     case .local(let slot): return .success(s.local(ref, slot))
     case .global(let slot): return .success(s.globals[slot])
     case .field(let base, let index):
-      switch evaluate(node: base, in: s, ref, cpu: cpu) {
-      case .success(let o) where o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count:
-        return .success(program.objects[o].fieldSlots[index])
-      case .success(let o):
-        return .failure(bug(.badPointer, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(node: base, in: s, ref, cpu: cpu).flatMap { field(of: $0, index, s, ref, cpu: cpu) }
     case .load(let slot):
-      switch evaluate(node: slot, in: s, ref, cpu: cpu) {
-      case .success(let i) where i > 0 && i < s.globals.count: return .success(s.globals[i])
-      case .success(let i):
-        return .failure(bug(.badPointer, i == 0 ? "NULL pointer dereference" : "read through a bad pointer (\(i))", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(node: slot, in: s, ref, cpu: cpu).flatMap { load($0, s, ref, cpu: cpu) }
     case .element(let base, let count, let index):
-      switch evaluate(node: index, in: s, ref, cpu: cpu) {
-      case .success(let i) where i >= 0 && i < count: return .success(base + i)
-      case .success(let i):
-        return .failure(bug(.outOfBounds, "index \(i) is outside 0..<\(count)", s, ref, cpu: cpu, at: nil))
-      case .failure(let b): return .failure(b)
-      }
+      return evaluate(node: index, in: s, ref, cpu: cpu).flatMap { element($0, base: base, count: count, s, ref, cpu: cpu) }
     case .unary(let op, let a):
       return evaluate(node: a, in: s, ref, cpu: cpu).map { v in Machine.apply(op, v) }
     case .binary(let op, let a, let b):
@@ -358,6 +308,24 @@ extension Machine {
     case .other(let k):
       return evaluate(code.others[Int(k)], in: s, ref, cpu: cpu)
     }
+  }
+
+  /// The slot of field `index` of object `o` (shared by both evaluators, as the helpers below).
+  @inline(__always) func field(of o: Int, _ index: Int, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    if o > 0 && o < program.objects.count && index < program.objects[o].fieldSlots.count { return .success(program.objects[o].fieldSlots[index]) }
+    return .failure(bug(.badPointer, o == 0 ? "NULL pointer dereference" : "dereference of a bad pointer (\(o))", s, ref, cpu: cpu, at: nil))
+  }
+
+  /// The value in global slot `i` (a pointer read through).
+  @inline(__always) func load(_ i: Int, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    if i > 0 && i < s.globals.count { return .success(s.globals[i]) }
+    return .failure(bug(.badPointer, i == 0 ? "NULL pointer dereference" : "read through a bad pointer (\(i))", s, ref, cpu: cpu, at: nil))
+  }
+
+  /// Element `i` of a family of `count` starting at `base`, bounds-checked.
+  @inline(__always) func element(_ i: Int, base: Int, count: Int, _ s: MachineState, _ ref: ContextRef, cpu: Int) -> Result<Int, Bug> {
+    if i >= 0 && i < count { return .success(base + i) }
+    return .failure(bug(.outOfBounds, "index \(i) is outside 0..<\(count)", s, ref, cpu: cpu, at: nil))
   }
 
   /// A unary operator on a value (shared by both evaluators).

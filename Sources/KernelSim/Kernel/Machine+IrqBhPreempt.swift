@@ -59,7 +59,7 @@ extension Machine {
   }
 
   func primitive(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, _ p: Primitive, name: String,
-                 _ values: ArgValues, out: LValue?, result: Int?, at loc: SourceLocation,
+                 _ values: ArgValues, out: FlatLValue?, result: Int?, at loc: SourceLocation,
                  log: inout EventLog?) -> PrimitiveResult {
     switch p {
     case .acquire(let kind, let mode, let flavor, let trylock):

@@ -43,7 +43,7 @@ extension Machine {
   }
 
   func acquire(_ s: inout MachineState, _ ref: ContextRef, cpu: Int, kind: LockKind, mode: LockMode,
-               flavor: LockFlavor, trylock: Bool, lock: Int, name: String, out: LValue?, result: Int?,
+               flavor: LockFlavor, trylock: Bool, lock: Int, name: String, out: FlatLValue?, result: Int?,
                at loc: SourceLocation, log: inout EventLog?) -> PrimitiveResult {
     var op: String { "\(name)(&\(program.locks[lock].name)\(out == nil ? "" : ", flags"))" }
     let resuming = s[ref].spinningOn == Int32(lock)
@@ -81,7 +81,8 @@ extension Machine {
       case .irqsave:
         if case .local(let slot)? = out {
           s[ref].irqsOff = s.local(ref, slot) & Machine.eflagsIF == 0
-        } else if let out, case .global(let e) = out, case .success(let slot) = evaluate(e, in: s, ref, cpu: cpu) {
+        } else if case .global(let e)? = out, case .success(let slot) = evaluate(node: e, in: s, ref, cpu: cpu),
+                  slot > 0 && slot < s.globals.count {
           s[ref].irqsOff = s.globals[slot] & Machine.eflagsIF == 0
         }
       case .bh:
