@@ -123,7 +123,9 @@ extension Machine {
     return refs
   }
 
-  /// Whether any context spins: a cheap pre-check before building the graph.
+  /// Whether any context waits (spins, or sleeps on a lock, a grace period or a task): the
+  /// cheapest exit before `mayHaveCycle`, which would find no blocked context either but
+  /// scans more slowly (leaving this out cost 0.3% of netfs_four_tasks' search).
   func anyoneBlocked(_ s: MachineState) -> Bool {
     if s.tasks.contains(where: { $0.waitGP >= 0 || $0.waitLock >= 0 || $0.waitFor > 0 }) { return true }
     var spinning = false
