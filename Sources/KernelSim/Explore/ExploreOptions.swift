@@ -17,6 +17,11 @@ public struct ExploreOptions: Sendable, Hashable {
   /// Enabling CPU-local operations run inside the step before them (`Machine.fusesIntoStep`).
   /// Off only to check that fusing them changes no finding.
   var fuseEnables = true
+  /// Steps taken before are not run again where their outcome is known (`StepMemo`). Off
+  /// only to check that the memo changes nothing.
+  var stepMemo = true
+  /// Every remembered step is run anyway and its successor checked against the memo's.
+  var verifyStepMemo = false
 
   public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true,
               deadLocals: Bool = true) {

@@ -83,18 +83,44 @@ public struct Explorer {
     var isComputed: [Bool] = []
     var parts = VisitedSet.Parts()
     var cycleScratch = Machine.CycleScratch()
+    // Steps remembered by the parts they read (`StepMemo`), and the part ids of a successor
+    // being recorded.
+    var stepMemo = StepMemo(machine: machine, enabled: options.stepMemo)
+    var successorParts = VisitedSet.Parts()
     func successor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor {
       var next = state
       var nolog: EventLog? = nil
+      let scope = stepMemo.scope(state, choice)
       let bug = machine.step(&next, choice, log: &nolog)
       // `consume`: the successor takes `next` over; passing it as is copied the state (a retain
       // of each of its arrays) and then destroyed `next` (their release), for every transition.
       if bug != nil { return Successor(choice: choice, state: consume next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = visited.key(next, from: state, parts: parts)
+      if let scope, !next.rcu.gpActive, next.rcu.gpSeq == state.rcu.gpSeq { remember(choice, parts, scope, key) }
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
       let cycle = machine.findCycle(next, scratch: &cycleScratch)
       return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: nil, cycle: cycle)
+    }
+
+    // Records the outcome of a step in `scope` that led to `key`, if it changed nothing but
+    // the scope's CPU and task, the locks and the data (see `StepMemo`).
+    func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: (cpu: Int, task: Int), _ key: StateKey) {
+      guard parts.baselineKnown else { return }
+      let memoKey = StepMemo.key(choice, parts, cpu: scope.cpu, task: scope.task)
+      if stepMemo.outcome(memoKey) != nil { return }
+      visited.parts(ofKey: key, into: &successorParts)
+      for c in parts.cpus.indices where c != scope.cpu && successorParts.cpus[c] != parts.cpus[c] { return }
+      for t in parts.tasks.indices where t != scope.task && successorParts.tasks[t] != parts.tasks[t] { return }
+      var taskPart: Int32 = -2
+      if scope.task >= 0 {
+        taskPart = successorParts.tasks[scope.task]
+        // A task left out as initial, or stored as a part such a task could be taken for.
+        guard taskPart >= 0, parts.baselineTasks & (1 << UInt64(scope.task)) == 0,
+              visited.baselineTaskPart(scope.task) != taskPart else { return }
+      }
+      stepMemo.record(memoKey, StepMemo.Outcome(cpuPart: successorParts.cpus[scope.cpu], taskPart: taskPart,
+                                   locks: successorParts.locks, data: successorParts.data))
     }
 
     // When the queue runs dry, the cycle proviso may send states back to be expanded in full;
@@ -218,7 +244,32 @@ public struct Explorer {
       // By position, so that a full expansion builds no array of its indices.
       for n in 0..<(expanded?.count ?? choices.count) {
         let i = expanded?[n] ?? n
+        // A step remembered (`StepMemo`): its successor's key from the parts, and if that
+        // state is stored, nothing to step. A new one is stepped, and must have that key.
+        var predicted: StateKey? = nil
+        if !isComputed[i], parts.baselineKnown, let scope = stepMemo.scope(state, choices[i]),
+           scope.task < 0 || parts.baselineTasks & (1 << UInt64(scope.task)) == 0,
+           let o = stepMemo.outcome(StepMemo.key(choices[i], parts, cpu: scope.cpu, task: scope.task)) {
+          let key = visited.key(substituting: parts, cpu: scope.cpu, cpuPart: o.cpuPart, task: scope.task, taskPart: o.taskPart,
+                                locks: o.locks, data: o.data)
+          if !options.verifyStepMemo, let seen = visited.id(of: key) {
+            stats.transitions += 1
+            stats.memoizedSteps += 1
+            if expanded != nil { cycles.addEdge(from: id, to: seen) }
+            continue
+          }
+          predicted = key
+        }
         compute(i)
+        if let predicted {
+          let agrees = computed[i]!.key == predicted
+          if options.verifyStepMemo {
+            stats.memoChecks += 1
+            if !agrees { stats.memoMismatches += 1 }
+          } else {
+            precondition(agrees, "StepMemo predicted another successor for \(choices[i]): a ksim bug")
+          }
+        }
         guard let succ = computed[i].take() else { continue }
         isComputed[i] = false  // taken: nothing left to empty
         let choice = succ.choice

@@ -177,33 +177,87 @@ struct VisitedSet {
   /// reused: an array allocation costs some 600 instructions, most of it the runtime looking
   /// up the storage type's metadata).
   func parts(_ id: Int32, into parts: inout Parts) {
+    states.withBytes(Int(id)) { VisitedSet.readParts($0, into: &parts) }
+  }
+
+  /// The part ids in `key` (a vector as `key(_:from:parts:)` writes it), into `parts`.
+  func parts(ofKey key: StateKey, into parts: inout Parts) {
+    key.withBytes { VisitedSet.readParts($0, into: &parts) }
+  }
+
+  /// Reads a vector of part ids (see `parts(_:into:)`).
+  private static func readParts(_ bytes: UnsafeRawBufferPointer, into parts: inout Parts) {
     // The arrays keep their size from state to state (every state has as many CPUs and
     // tasks) and are written through buffer pointers: appending element by element, with a
     // uniqueness and capacity check each, cost some 900 instructions per expanded state.
-    states.withBytes(Int(id)) { bytes in
-      var r = RawByteReader(bytes)
-      let cpuCount = r.get()
-      if parts.cpus.count != cpuCount { parts.cpus = Array(repeating: 0, count: cpuCount) }
-      parts.cpus.withUnsafeMutableBufferPointer { cpus in
-        for c in 0..<cpuCount { cpus[c] = Int32(r.get()) }
-      }
-      let taskCount = r.get()
-      if parts.tasks.count != taskCount { parts.tasks = Array(repeating: -1, count: taskCount) }
-      parts.tasks.withUnsafeMutableBufferPointer { tasks in
-        tasks.update(repeating: -1)
-        var at = -1
-        while true {
-          let gap = r.get()
-          if gap == 0 { break }
-          at += gap
-          tasks[at] = Int32(r.get())
-        }
-      }
-      parts.locks = Int32(r.get())
-      parts.data = Int32(r.get())
+    var r = RawByteReader(bytes)
+    let cpuCount = r.get()
+    if parts.cpus.count != cpuCount { parts.cpus = Array(repeating: 0, count: cpuCount) }
+    parts.cpus.withUnsafeMutableBufferPointer { cpus in
+      for c in 0..<cpuCount { cpus[c] = Int32(r.get()) }
     }
+    let taskCount = r.get()
+    if parts.tasks.count != taskCount { parts.tasks = Array(repeating: -1, count: taskCount) }
+    parts.tasks.withUnsafeMutableBufferPointer { tasks in
+      tasks.update(repeating: -1)
+      var at = -1
+      while true {
+        let gap = r.get()
+        if gap == 0 { break }
+        at += gap
+        tasks[at] = Int32(r.get())
+      }
+    }
+    parts.locks = Int32(r.get())
+    parts.data = Int32(r.get())
     parts.baselineKnown = false
   }
+
+  /// The key of the state made of `parent`'s parts but for CPU `cpu`'s, task `task`'s (-1:
+  /// none; a task part of -1 leaves the task out, as in the initial state), the locks' and the
+  /// data's: the vector `key(_:from:parts:)` writes for such a state, without the state.
+  /// `parent` must carry its baseline marks (`markBaselineTasks`).
+  mutating func key(substituting parent: borrowing Parts, cpu: Int, cpuPart: Int32, task: Int, taskPart: Int32,
+                    locks: Int32, data: Int32) -> StateKey {
+    writers.vector.truncate(to: 0)
+    writers.vector.reserve(ByteWriter.maxVarint * (5 + parent.cpus.count + 2 * parent.tasks.count))
+    writers.vector.putUnchecked(parent.cpus.count)
+    for c in parent.cpus.indices { writers.vector.putUnchecked(Int(c == cpu ? cpuPart : parent.cpus[c])) }
+    writers.vector.putUnchecked(parent.tasks.count)
+    var last = -1
+    for t in parent.tasks.indices {
+      let id = t == task ? taskPart : parent.tasks[t]
+      if id < 0 { continue }
+      // An unchanged task the parent holds as in the initial state is left out, as `key` does.
+      if t != task && parent.baselineKnown && parent.baselineTasks & (1 << UInt64(t)) != 0 { continue }
+      writers.vector.putUnchecked(t - last); last = t
+      writers.vector.putUnchecked(Int(id))
+    }
+    writers.vector.putUnchecked(0)
+    writers.vector.putUnchecked(Int(locks))
+    writers.vector.putUnchecked(Int(data))
+    return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
+  }
+
+  /// The id of the task part the initial state's task `index` would be stored as, if one is
+  /// stored: a part that may stand for a task left out as initial (`StepMemo`).
+  mutating func baselineTaskPart(_ index: Int) -> Int32? {
+    guard index < baseline.tasks.count else { return nil }
+    if baselineTaskParts.count != baseline.tasks.count {
+      baselineTaskParts = Array(repeating: (-1, -1), count: baseline.tasks.count)
+    }
+    // Ids never change, and an encoding not stored yet can only appear with a new part.
+    let known = baselineTaskParts[index]
+    if known.id >= 0 { return known.id }
+    if known.checkedAt == taskParts.count { return nil }
+    var w = ByteWriter(capacity: 256)
+    baseline.tasks[index].encodePart(into: &w, live: live)
+    let id = w.withBytes(from: 0) { taskParts.id(of: $0, hash: ByteStringTable.hash($0)) }
+    baselineTaskParts[index] = (id ?? -1, taskParts.count)
+    return id
+  }
+  /// `baselineTaskPart`'s answers: the id, or -1 and the task table's size when it was looked for.
+  private var baselineTaskParts: [(id: Int32, checkedAt: Int)] = []
 
   /// The part ids of the state stored under `id` (for tests; the explorer reuses a buffer).
   func parts(_ id: Int32) -> Parts {

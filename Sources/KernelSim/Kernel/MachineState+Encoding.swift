@@ -52,7 +52,8 @@ public struct StateKey: Hashable, Sendable {
   public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
   public static func == (a: StateKey, b: StateKey) -> Bool {
     guard a.fingerprint == b.fingerprint && a.length == b.length else { return false }
-    return a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+    // A word at a time: `elementsEqual` went byte by byte, some 15 instructions a byte.
+    return a.withBytes { x in b.withBytes { y in x.count == 0 || bytesEqual(x.baseAddress!, y.baseAddress!, count: x.count) } }
   }
 
   /// The state this key encodes (with the baseline it was encoded with).
