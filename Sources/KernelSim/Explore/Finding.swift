@@ -34,7 +34,7 @@ public struct ExploreStatistics: Sendable {
   /// States expanded through a subset and later again in full, to break a cycle of such
   /// states (the cycle proviso, `ReducedCycles`).
   public var provisoExpansions = 0
-  /// Transitions to stored states taken from the step memo without stepping (`StepMemo`).
+  /// Transitions taken from the step memo without stepping (`StepMemo`).
   public var memoizedSteps = 0
   /// With `ExploreOptions.verifyStepMemo`: remembered steps run anyway, and those whose
   /// successor was not the one remembered (a ksim bug).

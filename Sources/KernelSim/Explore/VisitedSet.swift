@@ -239,6 +239,30 @@ struct VisitedSet {
     return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
+  /// The state `key(substituting:...)` keys: `parent` with CPU `cpu`, task `task` (-1: none),
+  /// the locks and the data replaced by the parts with those ids where they differ from
+  /// `parentParts` (decoded parts are cached, so this is mostly copying). Replaced parts have
+  /// their dead locals zeroed, as decoded states do; `StepMemo` remembers no step whose task
+  /// could then be taken for the initial state's.
+  mutating func state(replacing parent: MachineState, _ parentParts: borrowing Parts, cpu: Int, cpuPart: Int32,
+                      task: Int, taskPart: Int32, locks: Int32, data: Int32) -> MachineState {
+    var next = parent
+    if cpuPart != parentParts.cpus[cpu] { next.cpus[cpu] = self.cpuPart(Int(cpuPart)) }
+    if task >= 0 && taskPart != parentParts.tasks[task] {
+      next.tasks[task] = taskPart >= 0 ? self.taskPart(Int(taskPart), index: task) : baseline.tasks[task]
+    }
+    if locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(locks)) }
+    if data != parentParts.data {
+      let d = dataPart(Int(data))
+      next.globals = d.globals
+      next.firesLeft = d.firesLeft
+      next.lists = d.lists
+      next.rcu = d.rcu
+      next.preemptionsLeft = d.preemptionsLeft
+    }
+    return next
+  }
+
   /// The id of the task part the initial state's task `index` would be stored as, if one is
   /// stored: a part that may stand for a task left out as initial (`StepMemo`).
   mutating func baselineTaskPart(_ index: Int) -> Int32? {
