@@ -96,20 +96,22 @@ import Testing
     }
   }
 
-  /// The primitives that read another task's or CPU's state are never remembered.
-  @Test func primitivesReadingOtherContextsAreExcluded() {
+  /// What each primitive reads beyond its own CPU and task: the scheduler primitives that take
+  /// a task read (or wake) that one, which joins the key; a process-context reader of an
+  /// rwlock looks at every CPU, and grace-period starts at every CPU and task: never remembered.
+  @Test func primitivesAreClassifiedByWhatTheyRead() {
     func op(_ p: Primitive) -> Instruction.Op { .primitive(p, name: "x", arguments: [], out: nil, result: nil) }
     for s in [SchedOp.taskState, .taskOnRQ, .taskCPU, .selectTaskRQ, .ttwuSetRunning, .ttwuDoActivate] {
-      #expect(StepMemo.readsOtherContexts(op(.sched(s))), "\(s)")
+      #expect(StepMemo.access(op(.sched(s))) == .taskArgument, "\(s)")
     }
     for s in [SchedOp.setCurrentState, .setCurrentStateRaw, .deactivate, .contextSwitch, .waitsFor] {
-      #expect(!StepMemo.readsOtherContexts(op(.sched(s))), "\(s)")
+      #expect(StepMemo.access(op(.sched(s))) == .own, "\(s)")
     }
-    #expect(StepMemo.readsOtherContexts(op(.rcu(.enqueue))))
-    #expect(StepMemo.readsOtherContexts(op(.rcu(.waitGP))))
-    #expect(!StepMemo.readsOtherContexts(op(.rcu(.readUnlock))))
-    #expect(StepMemo.readsOtherContexts(op(.acquire(.rwlock, .read, .plain, trylock: false))))
-    #expect(!StepMemo.readsOtherContexts(op(.acquire(.rwlock, .write, .plain, trylock: false))))
-    #expect(!StepMemo.readsOtherContexts(op(.acquire(.spinlock, .exclusive, .irqsave, trylock: false))))
+    #expect(StepMemo.access(op(.rcu(.enqueue))) == .otherContexts)
+    #expect(StepMemo.access(op(.rcu(.waitGP))) == .otherContexts)
+    #expect(StepMemo.access(op(.rcu(.readUnlock))) == .own)
+    #expect(StepMemo.access(op(.acquire(.rwlock, .read, .plain, trylock: false))) == .otherContexts)
+    #expect(StepMemo.access(op(.acquire(.rwlock, .write, .plain, trylock: false))) == .own)
+    #expect(StepMemo.access(op(.acquire(.spinlock, .exclusive, .irqsave, trylock: false))) == .own)
   }
 }

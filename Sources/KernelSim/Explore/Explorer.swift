@@ -104,23 +104,24 @@ public struct Explorer {
     }
 
     // Records the outcome of a step in `scope` that led to `key`, if it changed nothing but
-    // the scope's CPU and task, the locks and the data (see `StepMemo`).
-    func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: (cpu: Int, task: Int), _ key: StateKey) {
-      guard parts.baselineKnown else { return }
-      let memoKey = StepMemo.key(choice, parts, cpu: scope.cpu, task: scope.task)
+    // the scope's CPU and tasks, the locks and the data (see `StepMemo`).
+    func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: StepMemo.Scope, _ key: StateKey) {
+      guard StepMemo.usable(parts, scope) else { return }
+      let memoKey = StepMemo.key(choice, parts, scope)
       if stepMemo.outcome(memoKey) != nil { return }
       visited.parts(ofKey: key, into: &successorParts)
       for c in parts.cpus.indices where c != scope.cpu && successorParts.cpus[c] != parts.cpus[c] { return }
-      for t in parts.tasks.indices where t != scope.task && successorParts.tasks[t] != parts.tasks[t] { return }
-      var taskPart: Int32 = -2
-      if scope.task >= 0 {
-        taskPart = successorParts.tasks[scope.task]
-        // A task left out as initial, or stored as a part such a task could be taken for.
-        guard taskPart >= 0, parts.baselineTasks & (1 << UInt64(scope.task)) == 0,
-              visited.baselineTaskPart(scope.task) != taskPart else { return }
+      for t in parts.tasks.indices where t != scope.task && t != scope.other && successorParts.tasks[t] != parts.tasks[t] { return }
+      // A scoped task held as a part must not become one that could be taken for the initial
+      // state's task (one exactly as in the initial state, left out, comes out the same
+      // whatever the parent).
+      for t in [scope.task, scope.other] where t >= 0 && parts.tasks[t] >= 0 {
+        let after = successorParts.tasks[t]
+        guard after >= 0, visited.baselineTaskPart(t) != after else { return }
       }
-      stepMemo.record(memoKey, StepMemo.Outcome(cpuPart: successorParts.cpus[scope.cpu], taskPart: taskPart,
-                                   locks: successorParts.locks, data: successorParts.data))
+      stepMemo.record(memoKey, StepMemo.Outcome(
+        cpuPart: successorParts.cpus[scope.cpu], taskPart: scope.task >= 0 ? successorParts.tasks[scope.task] : -2,
+        otherPart: scope.other >= 0 ? successorParts.tasks[scope.other] : -2, locks: successorParts.locks, data: successorParts.data))
     }
 
     // When the queue runs dry, the cycle proviso may send states back to be expanded in full;
@@ -247,15 +248,10 @@ public struct Explorer {
         // A step remembered (`StepMemo`): its successor's key from the parts. A stored state
         // is done with; a new one is the parent with the remembered parts put in. Nothing is
         // stepped either way (with `verifyStepMemo`, the step runs and both must agree).
-        if !isComputed[i], parts.baselineKnown, let scope = stepMemo.scope(state, choices[i]),
-           scope.task < 0 || parts.baselineTasks & (1 << UInt64(scope.task)) == 0,
-           let o = stepMemo.outcome(StepMemo.key(choices[i], parts, cpu: scope.cpu, task: scope.task)) {
-          let key = visited.key(substituting: parts, cpu: scope.cpu, cpuPart: o.cpuPart, task: scope.task, taskPart: o.taskPart,
-                                locks: o.locks, data: o.data)
-          func built() -> MachineState {
-            visited.state(replacing: state, parts, cpu: scope.cpu, cpuPart: o.cpuPart, task: scope.task, taskPart: o.taskPart,
-                          locks: o.locks, data: o.data)
-          }
+        if !isComputed[i], let scope = stepMemo.scope(state, choices[i]), StepMemo.usable(parts, scope),
+           let o = stepMemo.outcome(StepMemo.key(choices[i], parts, scope)) {
+          let key = visited.key(substituting: parts, scope, o)
+          func built() -> MachineState { visited.state(replacing: state, parts, scope, o) }
           if options.verifyStepMemo {
             let next = built()
             let cycle = machine.findCycle(next, scratch: &cycleScratch)

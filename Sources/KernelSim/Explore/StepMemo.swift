@@ -18,19 +18,22 @@
 ///
 /// What makes an outcome a function of the four parts (each checked when it is recorded, or
 /// excluded up front):
-/// - The choice runs code on one CPU: `run`, `irq` (hardirq entry on the source's CPU) or
-///   `ipi`. `pick` and `preempt` read every task's runqueue state.
+/// - The choice runs code on one CPU: `run`, `irq` (hardirq entry on the source's CPU), `ipi`,
+///   `pick` (the picked task is the step's task: whether a pick is offered depends on the other
+///   tasks, what it does only on the one picked) or `preempt` (the running task goes back to
+///   its runqueue and a preemption is spent, from the data part).
 /// - No grace period is in progress before or after, and none ended in between (the data part
 ///   tells). While one is, `Machine.rcuAfterStep` scans every CPU for idleness and every task
 ///   for blocked readers after every step, and a grace period that ends wakes
 ///   `synchronize_rcu()` waiters. A step that starts one (`call_rcu`, `synchronize_rcu`) may
 ///   end it at once, when every CPU is idle: those two primitives are excluded up front.
-/// - The step's visible operation is not one of the primitives that read another task's or
-///   CPU's state without necessarily writing it (`readsOtherContexts`): `task_state()`,
-///   `task_on_rq()`, `task_cpu()`, `select_task_rq()` and the two `ttwu_*` wakeup primitives
-///   read the task they are given; a read-side `read_lock()` in process context looks at every
-///   CPU for a spinning writer (qrwlock fairness, `Machine.canAcquire`); `call_rcu()` and
-///   `synchronize_rcu()`'s `__wait_rcu_gp()` may start a grace period (above). The rest of a step is
+/// - The step's visible operation does not read another CPU's state (`Access.otherContexts`):
+///   a read-side `read_lock()` in process context looks at every CPU for a spinning writer
+///   (qrwlock fairness, `Machine.canAcquire`), and `call_rcu()` and `synchronize_rcu()`'s
+///   `__wait_rcu_gp()` may start a grace period (above). `task_state()`, `task_on_rq()`,
+///   `task_cpu()`, `select_task_rq()` and the two `ttwu_*` wakeup primitives read (and the
+///   last two write) the task they are given (`Access.taskArgument`): that task's part is then
+///   a fifth part of the key, found from the argument's value in the parent. The rest of a step is
 ///   invisible local code and the enabling operations fused into it (`fusesIntoStep`), which
 ///   read the context's own state; a program that makes one of those primitives invisible
 ///   turns the memo off.
@@ -38,15 +41,23 @@
 ///   (Steps that write another task, as a sleeping-lock release granting the lock to a waiter
 ///   does, write what the locks part already decides, and always change it: the waiter's
 ///   `waitLock` goes from the lock to the granted marker.)
-/// - It found no bug, and its task is not one that could be taken for the initial state's
-///   (left out of keys as unchanged, which compares values, dead locals included).
+/// - It found no bug, and neither of its tasks could be taken for the initial state's where
+///   the parent's was not exactly that (tasks as in the initial state are left out of keys,
+///   which compares values, dead locals included).
 struct StepMemo {
-  /// Per instruction of every function (from `InstructionTable.start`): its visible operation
-  /// reads another context's state (see above).
-  private let readsOthers: [Bool]
+  /// What an instruction's operation reads beyond its own CPU and task (see above).
+  enum Access: UInt8 {
+    case own, taskArgument, otherContexts
+  }
+
+  /// Per instruction of every function (from `InstructionTable.start`).
+  private let access: [Access]
   private let start: [Int32]
-  let irqCPU: [Int32]
-  /// False when the program has such a primitive among its invisible instructions.
+  private let irqCPU: [Int32]
+  private let machine: Machine
+  /// Task index by task_struct object (-1: none).
+  private let taskOfObject: [Int32]
+  /// False when the program reads other contexts in an invisible instruction.
   let enabled: Bool
 
   struct Key: Equatable {
@@ -54,6 +65,8 @@ struct StepMemo {
     var cpuPart: Int32
     var task: Int32
     var taskPart: Int32
+    var other: Int32
+    var otherPart: Int32
     var locks: Int32
     var data: Int32
   }
@@ -61,8 +74,17 @@ struct StepMemo {
   struct Outcome {
     var cpuPart: Int32
     var taskPart: Int32
+    var otherPart: Int32
     var locks: Int32
     var data: Int32
+  }
+
+  /// The CPU and tasks a step's key is made of: the CPU's running (or picked) task, and the
+  /// task an `Access.taskArgument` operation names (-1: none for either).
+  struct Scope {
+    var cpu: Int
+    var task: Int
+    var other: Int
   }
 
   private var keys: [Key]
@@ -72,72 +94,107 @@ struct StepMemo {
 
   init(machine: Machine, enabled: Bool = true) {
     let program = machine.program
-    var reads: [Bool] = []
+    var access: [Access] = []
     var invisibleReader = false
     for f in program.functions {
       for instr in f.code {
-        let r = StepMemo.readsOtherContexts(instr.op)
-        reads.append(r)
-        if r && !instr.visible { invisibleReader = true }
+        let a = StepMemo.access(instr.op)
+        access.append(a)
+        if a != .own && !instr.visible { invisibleReader = true }
       }
     }
-    readsOthers = reads
+    self.access = access
+    self.machine = machine
     start = machine.code.start
     irqCPU = program.irqs.map { Int32($0.cpu) }
+    var byObject = Array(repeating: Int32(-1), count: program.objects.count)
+    // The first task with the object, as `Machine.task(ofObject:)` finds it.
+    for (t, task) in program.tasks.enumerated() where task.object >= 0 && task.object < byObject.count && byObject[task.object] < 0 {
+      byObject[task.object] = Int32(t)
+    }
+    taskOfObject = byObject
     self.enabled = enabled && !invisibleReader
     let size = 1 << 12
-    keys = Array(repeating: Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, locks: 0, data: 0), count: size)
-    outcomes = Array(repeating: Outcome(cpuPart: 0, taskPart: 0, locks: 0, data: 0), count: size)
+    keys = Array(repeating: Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, other: 0, otherPart: 0, locks: 0, data: 0), count: size)
+    outcomes = Array(repeating: Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0), count: size)
     used = Array(repeating: false, count: size)
   }
 
-  /// Whether an operation reads the state of a task or CPU other than its own.
-  static func readsOtherContexts(_ op: Instruction.Op) -> Bool {
-    guard case .primitive(let p, _, _, _, _) = op else { return false }
+  /// What an operation reads of other contexts.
+  static func access(_ op: Instruction.Op) -> Access {
+    guard case .primitive(let p, _, _, _, _) = op else { return .own }
     switch p {
     case .sched(let s):
       switch s {
-      case .taskState, .taskOnRQ, .taskCPU, .selectTaskRQ, .ttwuSetRunning, .ttwuDoActivate: return true
-      case .setCurrentState, .setCurrentStateRaw, .deactivate, .contextSwitch, .waitsFor: return false
+      case .taskState, .taskOnRQ, .taskCPU, .selectTaskRQ, .ttwuSetRunning, .ttwuDoActivate: return .taskArgument
+      case .setCurrentState, .setCurrentStateRaw, .deactivate, .contextSwitch, .waitsFor: return .own
       }
     case .acquire(_, let mode, _, _):
-      return mode == .read
+      return mode == .read ? .otherContexts : .own
     case .rcu(let r):
       // Both may start a grace period: `rcuStartGP` looks at every CPU for idleness, and one
       // that ends at once (every CPU idle) looks at every task for blocked readers.
-      return r == .enqueue || r == .waitGP
+      return r == .enqueue || r == .waitGP ? .otherContexts : .own
     default:
-      return false
+      return .own
     }
   }
 
-  /// The CPU and task (-1: none) whose parts a memo of `choice` in `s` is keyed by, or nil if
-  /// the step may read more than its own parts (see above).
-  func scope(_ s: MachineState, _ choice: Choice) -> (cpu: Int, task: Int)? {
+  /// The CPU and tasks whose parts a memo of `choice` in `s` is keyed by, or nil if the step
+  /// may read more than those (see above).
+  func scope(_ s: MachineState, _ choice: Choice) -> Scope? {
     guard enabled, !s.rcu.gpActive else { return nil }
-    let cpu: Int
     switch choice {
     case .run(let c, _):
       guard let top = s.top(of: c) else { return nil }
-      if let (function, pc) = s.topFrame(top), readsOthers[Int(start[Int(function)]) + Int(pc)] { return nil }
-      cpu = c
-    case .irq(let source): cpu = Int(irqCPU[source])
-    case .ipi(let c): cpu = c
-    case .pick, .preempt: return nil
+      var other = -1
+      if let (function, pc) = s.topFrame(top) {
+        switch access[Int(start[Int(function)]) + Int(pc)] {
+        case .own: break
+        case .otherContexts: return nil
+        case .taskArgument:
+          // The task named by the first argument, as the primitive will read it.
+          let instr = machine.code.at(function: function, pc: pc)
+          guard case .primitive(_, let arguments, let count) = machine.code.flat(instr), count > 0,
+                case .success(let object) = machine.evaluate(node: machine.code.argument(arguments, 0), in: s, top, cpu: c),
+                object >= 0 && object < taskOfObject.count, taskOfObject[object] >= 0 else { return nil }
+          other = Int(taskOfObject[object])
+        }
+      }
+      let task = Int(s.cpus[c].current)
+      return Scope(cpu: c, task: task, other: other == task ? -1 : other)
+    case .irq(let source):
+      let c = Int(irqCPU[source])
+      return Scope(cpu: c, task: Int(s.cpus[c].current), other: -1)
+    case .ipi(let c), .preempt(let c):
+      return Scope(cpu: c, task: Int(s.cpus[c].current), other: -1)
+    case .pick(let c, let t):
+      return Scope(cpu: c, task: t, other: -1)
     }
-    return (cpu, Int(s.cpus[cpu].current))
   }
 
   /// The memo key of `choice` taken in a state with part ids `parts`, in `scope`.
-  static func key(_ choice: Choice, _ parts: borrowing VisitedSet.Parts, cpu: Int, task: Int) -> Key {
-    Key(choice: choice.packed, cpuPart: parts.cpus[cpu], task: Int32(task), taskPart: task >= 0 ? parts.tasks[task] : -2,
+  static func key(_ choice: Choice, _ parts: borrowing VisitedSet.Parts, _ scope: Scope) -> Key {
+    Key(choice: choice.packed, cpuPart: parts.cpus[scope.cpu],
+        task: Int32(scope.task), taskPart: scope.task >= 0 ? parts.tasks[scope.task] : -2,
+        other: Int32(scope.other), otherPart: scope.other >= 0 ? parts.tasks[scope.other] : -2,
         locks: parts.locks, data: parts.data)
+  }
+
+  /// Whether `parts` (a parent's, with baseline marks) can key a memo of a step in `scope`:
+  /// neither of its tasks is held as a part but equal to the initial state's task (keying the
+  /// successor would leave it out where the memo would not).
+  static func usable(_ parts: borrowing VisitedSet.Parts, _ scope: Scope) -> Bool {
+    guard parts.baselineKnown else { return false }
+    if scope.task >= 0 && parts.baselineTasks & (1 << UInt64(scope.task)) != 0 { return false }
+    if scope.other >= 0 && parts.baselineTasks & (1 << UInt64(scope.other)) != 0 { return false }
+    return true
   }
 
   private func slot(_ k: Key) -> Int {
     var h = UInt64(k.choice) &* 0x9E37_79B9_7F4A_7C15
     @inline(__always) func mix(_ x: Int32) { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 29 }
-    mix(k.cpuPart); mix(k.task); mix(k.taskPart); mix(k.locks); mix(k.data)
+    mix(k.cpuPart); mix(k.task); mix(k.taskPart); mix(k.other); mix(k.otherPart); mix(k.locks); mix(k.data)
     let mask = keys.count - 1
     var i = Int(truncatingIfNeeded: h) & mask
     while used[i] && keys[i] != k { i = (i + 1) & mask }

@@ -213,47 +213,47 @@ struct VisitedSet {
     parts.baselineKnown = false
   }
 
-  /// The key of the state made of `parent`'s parts but for CPU `cpu`'s, task `task`'s (-1:
-  /// none; a task part of -1 leaves the task out, as in the initial state), the locks' and the
-  /// data's: the vector `key(_:from:parts:)` writes for such a state, without the state.
-  /// `parent` must carry its baseline marks (`markBaselineTasks`).
-  mutating func key(substituting parent: borrowing Parts, cpu: Int, cpuPart: Int32, task: Int, taskPart: Int32,
-                    locks: Int32, data: Int32) -> StateKey {
+  /// The key of the state made of `parent`'s parts but for those of `scope` (its CPU, its tasks
+  /// where it has them: a task part of -1 leaves the task out, as in the initial state), the
+  /// locks and the data, which `outcome` gives: the vector `key(_:from:parts:)` writes for such
+  /// a state, without the state. `parent` must carry its baseline marks (`markBaselineTasks`).
+  mutating func key(substituting parent: borrowing Parts, _ scope: StepMemo.Scope, _ outcome: StepMemo.Outcome) -> StateKey {
     writers.vector.truncate(to: 0)
     writers.vector.reserve(ByteWriter.maxVarint * (5 + parent.cpus.count + 2 * parent.tasks.count))
     writers.vector.putUnchecked(parent.cpus.count)
-    for c in parent.cpus.indices { writers.vector.putUnchecked(Int(c == cpu ? cpuPart : parent.cpus[c])) }
+    for c in parent.cpus.indices { writers.vector.putUnchecked(Int(c == scope.cpu ? outcome.cpuPart : parent.cpus[c])) }
     writers.vector.putUnchecked(parent.tasks.count)
     var last = -1
     for t in parent.tasks.indices {
-      let id = t == task ? taskPart : parent.tasks[t]
+      let scoped = t == scope.task || t == scope.other
+      let id = t == scope.task ? outcome.taskPart : t == scope.other ? outcome.otherPart : parent.tasks[t]
       if id < 0 { continue }
       // An unchanged task the parent holds as in the initial state is left out, as `key` does.
-      if t != task && parent.baselineKnown && parent.baselineTasks & (1 << UInt64(t)) != 0 { continue }
+      if !scoped && parent.baselineKnown && parent.baselineTasks & (1 << UInt64(t)) != 0 { continue }
       writers.vector.putUnchecked(t - last); last = t
       writers.vector.putUnchecked(Int(id))
     }
     writers.vector.putUnchecked(0)
-    writers.vector.putUnchecked(Int(locks))
-    writers.vector.putUnchecked(Int(data))
+    writers.vector.putUnchecked(Int(outcome.locks))
+    writers.vector.putUnchecked(Int(outcome.data))
     return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
-  /// The state `key(substituting:...)` keys: `parent` with CPU `cpu`, task `task` (-1: none),
-  /// the locks and the data replaced by the parts with those ids where they differ from
-  /// `parentParts` (decoded parts are cached, so this is mostly copying). Replaced parts have
-  /// their dead locals zeroed, as decoded states do; `StepMemo` remembers no step whose task
-  /// could then be taken for the initial state's.
-  mutating func state(replacing parent: MachineState, _ parentParts: borrowing Parts, cpu: Int, cpuPart: Int32,
-                      task: Int, taskPart: Int32, locks: Int32, data: Int32) -> MachineState {
+  /// The state `key(substituting:...)` keys: `parent` with the parts of `scope`, the locks and
+  /// the data replaced by `outcome`'s where they differ from `parentParts` (decoded parts are
+  /// cached, so this is mostly copying). Replaced parts have their dead locals zeroed, as
+  /// decoded states do; `StepMemo` remembers no step whose tasks could then be taken for the
+  /// initial state's.
+  mutating func state(replacing parent: MachineState, _ parentParts: borrowing Parts, _ scope: StepMemo.Scope,
+                      _ outcome: StepMemo.Outcome) -> MachineState {
     var next = parent
-    if cpuPart != parentParts.cpus[cpu] { next.cpus[cpu] = self.cpuPart(Int(cpuPart)) }
-    if task >= 0 && taskPart != parentParts.tasks[task] {
-      next.tasks[task] = taskPart >= 0 ? self.taskPart(Int(taskPart), index: task) : baseline.tasks[task]
+    if outcome.cpuPart != parentParts.cpus[scope.cpu] { next.cpus[scope.cpu] = cpuPart(Int(outcome.cpuPart)) }
+    for (t, id) in [(scope.task, outcome.taskPart), (scope.other, outcome.otherPart)] where t >= 0 && id != parentParts.tasks[t] {
+      next.tasks[t] = id >= 0 ? taskPart(Int(id), index: t) : baseline.tasks[t]
     }
-    if locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(locks)) }
-    if data != parentParts.data {
-      let d = dataPart(Int(data))
+    if outcome.locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(outcome.locks)) }
+    if outcome.data != parentParts.data {
+      let d = dataPart(Int(outcome.data))
       next.globals = d.globals
       next.firesLeft = d.firesLeft
       next.lists = d.lists
