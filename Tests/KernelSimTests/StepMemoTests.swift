@@ -114,4 +114,33 @@ import Testing
     #expect(StepMemo.access(op(.acquire(.rwlock, .write, .plain, trylock: false))) == .own)
     #expect(StepMemo.access(op(.acquire(.spinlock, .exclusive, .irqsave, trylock: false))) == .own)
   }
+
+  /// The table answers like a dictionary through collisions and growth, and once full at its
+  /// largest size starts again empty rather than growing further.
+  @Test func theTableAnswersLikeADictionaryAndStaysBounded() throws {
+    let p = try #require(program("cpus 1; spinlock_t l; task t on cpu0 { spin_lock(&l); spin_unlock(&l); } expect no deadlock;"))
+    var memo = StepMemo(machine: Machine(program: p))
+    var reference: [Int32: StepMemo.Outcome] = [:]
+    func key(_ n: Int32) -> StepMemo.Key {
+      // Few distinct hash inputs but the data part: many collisions in the low bits.
+      StepMemo.Key(choice: 0, cpuPart: 1, task: 0, taskPart: n & 3, other: -1, otherPart: -2, locks: 2, data: n)
+    }
+    let total = Int32(StepMemo.maxSlots / 2 + 1000)
+    for n in 0..<total {
+      let o = StepMemo.Outcome(cpuPart: n, taskPart: n &* 7, otherPart: -2, locks: n &+ 1, data: n &- 1)
+      if memo.count + 1 > StepMemo.maxSlots / 2 { reference.removeAll() }
+      memo.record(key(n), o)
+      reference[n] = o
+      #expect(memo.count <= StepMemo.maxSlots / 2)
+    }
+    for n in 0..<total {
+      let got = memo.outcome(key(n))
+      if let want = reference[n] {
+        #expect(got?.cpuPart == want.cpuPart && got?.taskPart == want.taskPart && got?.locks == want.locks && got?.data == want.data, "\(n)")
+      } else {
+        #expect(got == nil, "\(n) survived the emptying")
+      }
+    }
+    #expect(reference.count == 1000)
+  }
 }
