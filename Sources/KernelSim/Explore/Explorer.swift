@@ -112,11 +112,12 @@ public struct Explorer {
       visited.parts(ofKey: key, into: &successorParts)
       for c in parts.cpus.indices where c != scope.cpu && successorParts.cpus[c] != parts.cpus[c] { return }
       for t in parts.tasks.indices where t != scope.task && t != scope.other && successorParts.tasks[t] != parts.tasks[t] { return }
-      // A scoped task held as a part must not become one that could be taken for the initial
-      // state's task (one exactly as in the initial state, left out, comes out the same
-      // whatever the parent).
-      for t in [scope.task, scope.other] where t >= 0 && parts.tasks[t] >= 0 {
+      // A scoped task must not come out as a part that could be taken for the initial state's
+      // task: decoded, with its dead locals zeroed, it could equal that task where the stepped
+      // one did not. Left out before and after, it is exactly the initial state's both ways.
+      for t in [scope.task, scope.other] where t >= 0 {
         let after = successorParts.tasks[t]
+        if after < 0 && parts.tasks[t] < 0 { continue }
         guard after >= 0, visited.baselineTaskPart(t) != after else { return }
       }
       stepMemo.record(memoKey, StepMemo.Outcome(
@@ -301,6 +302,7 @@ public struct Explorer {
           break search
         }
         let nid = visited.insert(key).id
+        stats.storedDigest = (stats.storedDigest ^ key.fingerprint) &* 0x0000_0100_0000_01B3
         parent.append(id)
         via.append(choice.packed)
         stats.maxDepth = max(stats.maxDepth, Int(depth) + 1)

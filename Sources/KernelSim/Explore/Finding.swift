@@ -40,6 +40,9 @@ public struct ExploreStatistics: Sendable {
   /// successor was not the one remembered (a ksim bug).
   var memoChecks = 0
   var memoMismatches = 0
+  /// An order-sensitive hash of the keys of the states stored, in the order stored: two runs
+  /// that store the same states with the same ids have the same digest (`StepMemoTests`).
+  var storedDigest: UInt64 = 0xCBF2_9CE4_8422_2325
   /// False when a limit stopped the search before every interleaving was tried.
   public var complete = true
   public var stopReason: String?
