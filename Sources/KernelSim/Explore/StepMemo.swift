@@ -87,16 +87,16 @@ struct StepMemo {
     var other: Int
   }
 
-  /// An open-addressing table that starts small and doubles while more than half full, up to
-  /// `maxSlots` (7.5 MB); a full table at that size is emptied and fills again. So its memory
-  /// stays put however long the search runs (an entry per distinct step kept 130K entries on
-  /// srcu_rq_lock_irq_work_fix, 70 bytes per stored state), and breadth-first the steps met
-  /// again are mostly recent ones. (Direct-mapped, overwriting on a collision, it lost 8% of
-  /// netfs_four_tasks' hits at 65K slots.)
-  private var keys: [Key]
-  private var outcomes: [Outcome]
-  private var used: [Bool]
-  private var stored = 0
+  /// Outcomes by key, in a table that starts small and doubles up to `maxSlots` (7.5 MB), then
+  /// is emptied whenever full and fills again: its memory stays put however long the search
+  /// runs (an entry per distinct step kept 130K entries on srcu_rq_lock_irq_work_fix, 70 bytes
+  /// per stored state), and breadth-first the steps met again are mostly recent ones. (A
+  /// direct-mapped cache of 65,536 slots, overwriting on a collision, lost 8% of
+  /// netfs_four_tasks' hits.)
+  private var table = ProbingTable<Key, Outcome>(
+    slots: 1 << 10, maxSlots: StepMemo.maxSlots,
+    placeholder: (Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, other: 0, otherPart: 0, locks: 0, data: 0),
+                  Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0)))
   static let maxSlots = 1 << 17
 
   init(machine: Machine, enabled: Bool = true) {
@@ -121,10 +121,6 @@ struct StepMemo {
     }
     taskOfObject = byObject
     self.enabled = enabled && !invisibleReader
-    let size = 1 << 10
-    keys = Array(repeating: Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, other: 0, otherPart: 0, locks: 0, data: 0), count: size)
-    outcomes = Array(repeating: Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0), count: size)
-    used = Array(repeating: false, count: size)
   }
 
   /// What an operation reads of other contexts.
@@ -198,53 +194,20 @@ struct StepMemo {
     return true
   }
 
-  private func slot(_ k: Key) -> Int {
-    var h = UInt64(k.choice) &* 0x9E37_79B9_7F4A_7C15
-    @inline(__always) func mix(_ x: Int32) { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 29 }
-    mix(k.cpuPart); mix(k.task); mix(k.taskPart); mix(k.other); mix(k.otherPart); mix(k.locks); mix(k.data)
-    let mask = keys.count - 1
-    var i = Int(truncatingIfNeeded: h) & mask
-    while used[i] && keys[i] != k { i = (i + 1) & mask }
-    return i
-  }
-
   /// The outcome recorded for `key`, if any.
-  func outcome(_ key: Key) -> Outcome? {
-    let i = slot(key)
-    return used[i] ? outcomes[i] : nil
-  }
+  func outcome(_ key: Key) -> Outcome? { table[key] }
 
-  mutating func record(_ key: Key, _ outcome: Outcome) {
-    var i = slot(key)
-    if used[i] { return }
-    if (stored + 1) * 2 > keys.count {
-      if keys.count < StepMemo.maxSlots { grow() } else { empty() }
-      i = slot(key)
-    }
-    used[i] = true
-    keys[i] = key
-    outcomes[i] = outcome
-    stored += 1
-  }
+  mutating func record(_ key: Key, _ outcome: Outcome) { table.set(key, outcome) }
 
   /// Entries held.
-  var count: Int { stored }
+  var count: Int { table.count }
+}
 
-  private mutating func empty() {
-    for i in used.indices { used[i] = false }
-    stored = 0
-  }
-
-  private mutating func grow() {
-    let (oldKeys, oldOutcomes, oldUsed) = (keys, outcomes, used)
-    keys = Array(repeating: oldKeys[0], count: oldKeys.count * 2)
-    outcomes = Array(repeating: oldOutcomes[0], count: oldKeys.count * 2)
-    used = Array(repeating: false, count: oldKeys.count * 2)
-    for j in oldKeys.indices where oldUsed[j] {
-      let i = slot(oldKeys[j])
-      used[i] = true
-      keys[i] = oldKeys[j]
-      outcomes[i] = oldOutcomes[j]
-    }
+extension StepMemo.Key: ProbingKey {
+  var probeHash: UInt64 {
+    var h = UInt64(choice) &* 0x9E37_79B9_7F4A_7C15
+    @inline(__always) func mix(_ x: Int32) { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 29 }
+    mix(cpuPart); mix(task); mix(taskPart); mix(other); mix(otherPart); mix(locks); mix(data)
+    return h
   }
 }

@@ -13,59 +13,28 @@
 /// before, in the search's fixed order. Shapes are hashed to 64 bits; a collision only mixes
 /// the statistics of two shapes.
 struct SelectionMemo {
-  /// Per shape: empty selections seen (saturating), or `found` once one succeeded. An
-  /// open-addressing table keyed by the shape itself (already a hash): a `Dictionary`
-  /// hashed every shape again with SipHash, some 100 instructions per expanded state.
-  private var keys = [UInt64](repeating: 0, count: 1 << 10)
-  private var counts = [UInt8](repeating: 0, count: 1 << 10)
-  private var used = [Bool](repeating: false, count: 1 << 10)
-  private var stored = 0
+  /// Per shape: empty selections seen (saturating), or `found` once one succeeded. Keyed by the
+  /// shape itself (already a hash).
+  private var counts = ProbingTable<UInt64, UInt8>(slots: 1 << 10, placeholder: (0, 0))
   private static let found: UInt8 = .max
   private static let giveUpAfter: UInt8 = 2
 
-  /// The slot holding `shape`, or the empty slot where it would go.
-  private func slot(_ shape: UInt64) -> Int {
-    let mask = keys.count - 1
-    var i = Int(truncatingIfNeeded: shape ^ (shape >> 29)) & mask
-    while used[i] && keys[i] != shape { i = (i + 1) & mask }
-    return i
-  }
-
   /// Whether to run selection for a state of this shape.
   func shouldSelect(_ shape: UInt64) -> Bool {
-    let i = slot(shape)
-    guard used[i] else { return true }
-    return counts[i] == Self.found || counts[i] < Self.giveUpAfter
+    guard let c = counts[shape] else { return true }
+    return c == Self.found || c < Self.giveUpAfter
   }
 
   mutating func record(_ shape: UInt64, found: Bool) {
-    var i = slot(shape)
-    if !used[i] {
-      if (stored + 1) * 2 > keys.count {
-        grow()
-        i = slot(shape)
-      }
-      used[i] = true
-      keys[i] = shape
-      counts[i] = 0
-      stored += 1
-    }
-    if found { counts[i] = Self.found; return }
-    if counts[i] != Self.found && counts[i] < Self.giveUpAfter { counts[i] += 1 }
+    let c = counts[shape] ?? 0
+    if found { counts.set(shape, Self.found); return }
+    if c != Self.found && c < Self.giveUpAfter { counts.set(shape, c + 1) }
   }
+}
 
-  private mutating func grow() {
-    let (oldKeys, oldCounts, oldUsed) = (keys, counts, used)
-    keys = Array(repeating: 0, count: oldKeys.count * 2)
-    counts = Array(repeating: 0, count: oldKeys.count * 2)
-    used = Array(repeating: false, count: oldKeys.count * 2)
-    for j in oldKeys.indices where oldUsed[j] {
-      let i = slot(oldKeys[j])
-      used[i] = true
-      keys[i] = oldKeys[j]
-      counts[i] = oldCounts[j]
-    }
-  }
+extension UInt64: ProbingKey {
+  /// Shapes are hashes already; the high bits are folded in for tables smaller than 2^29.
+  var probeHash: UInt64 { self ^ (self >> 29) }
 }
 
 extension PersistentSets {
