@@ -8,8 +8,9 @@ extension Ksim {
       abstract: "Check partial-order reduction against the plain search on generated scenarios.",
       discussion: """
         Each seed generates a small scenario (random locks, orders, flavours, interrupt sources, a \
-        softirq); both searches must report the same findings. A disagreement prints the seed and \
-        the scenario and exits 1.
+        softirq); both searches must report the same findings, and the reduced search must store \
+        the same states in the same order without the step memo. A disagreement prints the seed \
+        and the scenario and exits 1.
         """)
 
     @Option(help: "Number of generated scenarios.")

@@ -1,5 +1,7 @@
 /// Runs one program with and without partial-order reduction and compares what matters: the
-/// verdict and the set of findings (deadlock cycles, bugs, hangs, by signature).
+/// verdict and the set of findings (deadlock cycles, bugs, hangs, by signature). The reduced
+/// search also runs without the step memo (`StepMemo`), which must change nothing at all: the
+/// same states stored in the same order, the same transitions.
 public struct DifferentialCheck {
   public struct Outcome: Sendable {
     public var reduced: ExplorationResult
@@ -25,6 +27,15 @@ public struct DifferentialCheck {
     let a = Set(reduced.findings.map(\.signature))
     let b = Set(full.findings.map(\.signature))
     var differences = a.subtracting(b).sorted().map { "+ \($0)" } + b.subtracting(a).sorted().map { "- \($0)" }
+    var plain = on
+    plain.stepMemo = false
+    let unmemoized = Explorer(program: program, options: plain).run()
+    if unmemoized.statistics.storedDigest != reduced.statistics.storedDigest
+      || unmemoized.statistics.transitions != reduced.statistics.transitions {
+      differences.append("the step memo changed the search: \(reduced.statistics.statesStored) states, "
+                         + "\(reduced.statistics.transitions) transitions with it, \(unmemoized.statistics.statesStored) and "
+                         + "\(unmemoized.statistics.transitions) without")
+    }
     if reduced.statistics.complete != full.statistics.complete {
       differences.append("completeness differs: \(reduced.statistics.complete) with reduction, \(full.statistics.complete) without")
     }
