@@ -8,13 +8,16 @@
 /// task elsewhere, say) gives the same four new parts, and the rest of the state untouched.
 /// On netfs_four_tasks nine in ten of the steps taken repeat such an earlier one.
 ///
-/// So after a step has been run and keyed, its outcome is recorded here under the four ids,
-/// and the next time the explorer meets the same step it builds the successor's key from the
-/// parent's part ids (`VisitedSet.key(substituting:...)`): no interpreting, no copy of the
-/// state, no encoding. A successor found stored that way is done with; a new one is still
-/// stepped for real, to be expanded later, and its key must be the one predicted (checked).
+/// So after a step has been run and keyed, its outcome is recorded here under the four ids
+/// (five when the step names another task, below), and the next time the explorer meets the
+/// same step it builds the successor's key from the parent's part ids
+/// (`VisitedSet.key(substituting:_:_:)`): no interpreting, no copy of the state, no encoding.
+/// A successor found stored that way is done with; a new one is the parent with the
+/// remembered parts put in (`VisitedSet.state(replacing:_:_:_:)`), to be expanded later.
 /// Nothing is approximated: the predicted key is the one keying the stepped state gives, so
-/// the search stores the same states, in the same order, with the same ids.
+/// the search stores the same states, in the same order, with the same ids
+/// (`ExploreOptions.verifyStepMemo` runs every remembered step anyway and compares;
+/// `StepMemoTests` and the differential check compare searches with and without the memo).
 ///
 /// What makes an outcome a function of the four parts (each checked when it is recorded, or
 /// excluded up front):
