@@ -62,7 +62,7 @@ extension Ksim {
                                          storedBytesPerState: stored, reductionRatio: ratio, findingsAgree: agree))
         rows.append([
           "scenario": p.name, "verdict": v.outcome.rawValue, "matches": v.matches as Any, "states": s.statesStored,
-          "transitions": s.transitions, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
+          "transitions": s.transitions, "transitionsFromStepMemo": s.memoizedSteps, "seconds": s.seconds, "statesPerSecond": s.statesPerSecond,
           "peakMemoryBytes": s.peakMemory, "bytesPerState": measured ? bytesPerState as Any : NSNull(),
           "storedBytesPerState": stored, "encodedBytesPerState": encoded, "complete": s.complete,
           "reductionRatio": ratio, "statesWithoutReduction": reference.statistics.statesStored,

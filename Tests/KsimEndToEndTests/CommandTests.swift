@@ -77,12 +77,16 @@ import Testing
     #expect(rows.count == 2)
     let row = try #require(rows.first)
     for key in ["scenario", "verdict", "states", "transitions", "statesPerSecond", "peakMemoryBytes", "bytesPerState",
-                "storedBytesPerState", "encodedBytesPerState", "reductionRatio", "statesWithoutReduction", "findingsAgree", "complete"] {
+                "storedBytesPerState", "encodedBytesPerState", "reductionRatio", "statesWithoutReduction", "findingsAgree", "complete",
+                "transitionsFromStepMemo"] {
       #expect(row[key] != nil, "missing \(key)")
     }
     #expect(row["statesWithoutReduction"] as? Int == 4578)
     #expect((row["reductionRatio"] as? Double ?? 0) >= 6)
     #expect(row["findingsAgree"] as? Bool == true)
+    // The step memo answers for some of the ring's steps, never for more than were taken.
+    let fromMemo = try #require(row["transitionsFromStepMemo"] as? Int)
+    #expect(fromMemo > 0 && fromMemo < (row["transitions"] as? Int ?? 0))
     // A growth below what the search keeps per state is reported as not measured, never as a
     // number; what it keeps includes at least the encodings.
     for row in rows {
