@@ -115,11 +115,13 @@ public struct Explorer {
       // A scoped task must not come out as a part that could be taken for the initial state's
       // task: decoded, with its dead locals zeroed, it could equal that task where the stepped
       // one did not. Left out before and after, it is exactly the initial state's both ways.
-      for t in [scope.task, scope.other] where t >= 0 {
+      func safe(_ t: Int) -> Bool {
+        guard t >= 0 else { return true }
         let after = successorParts.tasks[t]
-        if after < 0 && parts.tasks[t] < 0 { continue }
-        guard after >= 0, visited.baselineTaskPart(t) != after else { return }
+        if after < 0 && parts.tasks[t] < 0 { return true }
+        return after >= 0 && visited.baselineTaskPart(t) != after
       }
+      guard safe(scope.task) && safe(scope.other) else { return }
       stepMemo.record(memoKey, StepMemo.Outcome(
         cpuPart: successorParts.cpus[scope.cpu], taskPart: scope.task >= 0 ? successorParts.tasks[scope.task] : -2,
         otherPart: scope.other >= 0 ? successorParts.tasks[scope.other] : -2, locks: successorParts.locks, data: successorParts.data))

@@ -248,8 +248,12 @@ struct VisitedSet {
                       _ outcome: StepMemo.Outcome) -> MachineState {
     var next = parent
     if outcome.cpuPart != parentParts.cpus[scope.cpu] { next.cpus[scope.cpu] = cpuPart(Int(outcome.cpuPart)) }
-    for (t, id) in [(scope.task, outcome.taskPart), (scope.other, outcome.otherPart)] where t >= 0 && id != parentParts.tasks[t] {
-      next.tasks[t] = id >= 0 ? taskPart(Int(id), index: t) : baseline.tasks[t]
+    // Each task in turn, not through an array literal of the two (an allocation per state).
+    if scope.task >= 0 && outcome.taskPart != parentParts.tasks[scope.task] {
+      next.tasks[scope.task] = outcome.taskPart >= 0 ? taskPart(Int(outcome.taskPart), index: scope.task) : baseline.tasks[scope.task]
+    }
+    if scope.other >= 0 && outcome.otherPart != parentParts.tasks[scope.other] {
+      next.tasks[scope.other] = outcome.otherPart >= 0 ? taskPart(Int(outcome.otherPart), index: scope.other) : baseline.tasks[scope.other]
     }
     if outcome.locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(outcome.locks)) }
     if outcome.data != parentParts.data {
