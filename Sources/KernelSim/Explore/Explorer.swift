@@ -251,18 +251,24 @@ public struct Explorer {
         // A step remembered (`StepMemo`): its successor's key from the parts. A stored state
         // is done with; a new one is the parent with the remembered parts put in. Nothing is
         // stepped either way (with `verifyStepMemo`, the step runs and both must agree).
-        if !isComputed[i], let scope = stepMemo.scope(state, choices[i]), StepMemo.usable(parts, scope),
-           let o = stepMemo.outcome(StepMemo.key(choices[i], parts, scope)) {
+        // A successor not computed for a proviso is made here and used at once: through
+        // `computed`, every one was moved in and out of the array (two copies of some 200 bytes).
+        let succ: Successor
+        if isComputed[i] {
+          guard let taken = computed[i].take() else { continue }
+          isComputed[i] = false  // taken: nothing left to empty
+          succ = taken
+        } else if let scope = stepMemo.scope(state, choices[i]), StepMemo.usable(parts, scope),
+                  let o = stepMemo.outcome(StepMemo.key(choices[i], parts, scope)) {
           let key = visited.key(substituting: parts, scope, o)
           func built() -> MachineState { visited.state(replacing: state, parts, scope, o) }
           if options.verifyStepMemo {
             let next = built()
             let cycle = machine.findCycle(next, scratch: &cycleScratch)
-            compute(i)
+            succ = successor(state, parts, choices[i])
             stats.memoChecks += 1
             // (The stepped successor looks for a cycle only when it is new.)
-            if computed[i]!.key != key || visited.key(next, from: state, parts: parts) != key
-              || (computed[i]!.seen == nil && computed[i]!.cycle != cycle) {
+            if succ.key != key || visited.key(next, from: state, parts: parts) != key || (succ.seen == nil && succ.cycle != cycle) {
               stats.memoMismatches += 1
             }
           } else if let seen = visited.id(of: key) {
@@ -273,14 +279,12 @@ public struct Explorer {
           } else {
             let next = built()
             let cycle = machine.findCycle(next, scratch: &cycleScratch)
-            computed[i] = Successor(choice: choices[i], state: next, bug: nil, key: key, seen: nil, cycle: cycle)
-            isComputed[i] = true
+            succ = Successor(choice: choices[i], state: next, bug: nil, key: key, seen: nil, cycle: cycle)
             stats.memoizedSteps += 1
           }
+        } else {
+          succ = successor(state, parts, choices[i])
         }
-        compute(i)
-        guard let succ = computed[i].take() else { continue }
-        isComputed[i] = false  // taken: nothing left to empty
         let choice = succ.choice
         stats.transitions += 1
         if let bug = succ.bug {
