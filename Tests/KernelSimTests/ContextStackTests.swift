@@ -49,4 +49,22 @@ import Testing
     c.restart(function: 5, locals: 3)
     #expect(c == fresh)
   }
+
+  /// The small fields share two words: each holds its whole range, negative values included,
+  /// and writing one leaves the others as they were.
+  @Test func packedFieldsKeepTheirValuesApart() {
+    var c = Context(kind: .softirq, frames: [], irqsOff: false)
+    #expect(c.preempt == 0 && c.bh == 0 && c.spinningOn == -1 && c.spinMode == .exclusive && c.vector == -1
+      && c.batch == 0 && c.restarts == 0 && c.rcuDepth == 0 && !c.irqsOff)
+    c.preempt = .min; c.bh = .max; c.spinningOn = .min; c.spinMode = .write; c.vector = .min
+    c.batch = .max; c.restarts = .max; c.rcuDepth = .min; c.irqsOff = true
+    #expect(c.preempt == .min && c.bh == .max && c.spinningOn == .min && c.spinMode == .write && c.vector == .min
+      && c.batch == .max && c.restarts == .max && c.rcuDepth == .min && c.irqsOff)
+    c.preempt = -1; c.bh = -1; c.spinningOn = -1; c.spinMode = .read; c.vector = -1
+    c.batch = 0; c.restarts = -1; c.rcuDepth = -1; c.irqsOff = false
+    #expect(c.preempt == -1 && c.bh == -1 && c.spinningOn == -1 && c.spinMode == .read && c.vector == -1
+      && c.batch == 0 && c.restarts == -1 && c.rcuDepth == -1 && !c.irqsOff)
+    c.rcuDepth = 5
+    #expect(c.restarts == -1 && c.vector == -1 && !c.irqsOff && c.spinMode == .read)
+  }
 }

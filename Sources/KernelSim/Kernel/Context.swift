@@ -30,23 +30,70 @@ public struct Context: Hashable, Sendable {
   private(set) var top: Int32 = -1
   /// How many frames there are.
   private(set) var depth: Int16 = 0
+  /// The irq/bh/preempt state, RCU nesting and softirq bookkeeping below, packed into two
+  /// words: a context is copied with every task and CPU a step copies, and the copy moved
+  /// each of nine small fields on its own.
+  /// Bits 0-15 preempt, 16-31 bh, 32-39 vector, 40-47 restarts, 48-55 rcuDepth, 56 irqsOff,
+  /// 57-58 spinMode.
+  private var small: UInt64 = 0xFF << 32
+  /// Bits 0-31 spinningOn, 32-63 batch.
+  private var wide: UInt64 = 0xFFFF_FFFF
+
+  @inline(__always) private func field(_ shift: UInt64, _ mask: UInt64) -> UInt64 { (small >> shift) & mask }
+  @inline(__always) private mutating func setField(_ shift: UInt64, _ mask: UInt64, _ v: UInt64) {
+    small = (small & ~(mask << shift)) | ((v & mask) << shift)
+  }
+
   /// Interrupts disabled (EFLAGS.IF clear) while this context runs.
-  public var irqsOff: Bool
+  public var irqsOff: Bool {
+    @inline(__always) get { field(56, 1) != 0 }
+    @inline(__always) set { setField(56, 1, newValue ? 1 : 0) }
+  }
   /// `preempt_disable()` depth, including the one every spinlock hold takes.
-  public var preempt: Int16 = 0
+  public var preempt: Int16 {
+    @inline(__always) get { Int16(truncatingIfNeeded: field(0, 0xFFFF)) }
+    @inline(__always) set { setField(0, 0xFFFF, UInt64(UInt16(bitPattern: newValue))) }
+  }
   /// `local_bh_disable()` depth (the SOFTIRQ_DISABLE part of preempt_count).
-  public var bh: Int16 = 0
+  public var bh: Int16 {
+    @inline(__always) get { Int16(truncatingIfNeeded: field(16, 0xFFFF)) }
+    @inline(__always) set { setField(16, 0xFFFF, UInt64(UInt16(bitPattern: newValue))) }
+  }
   /// The lock this context spins on, or -1.
-  public var spinningOn: Int32 = -1
-  public var spinMode: LockMode = .exclusive
+  public var spinningOn: Int32 {
+    @inline(__always) get { Int32(truncatingIfNeeded: wide & 0xFFFF_FFFF) }
+    @inline(__always) set { wide = (wide & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: newValue)) }
+  }
+  public var spinMode: LockMode {
+    @inline(__always) get {
+      switch field(57, 3) {
+      case 1: return .read
+      case 2: return .write
+      default: return .exclusive
+      }
+    }
+    @inline(__always) set { setField(57, 3, newValue == .read ? 1 : newValue == .write ? 2 : 0) }
+  }
   /// Softirq contexts: the vector whose action is running (-1 between actions).
-  public var vector: Int8 = -1
+  public var vector: Int8 {
+    @inline(__always) get { Int8(truncatingIfNeeded: field(32, 0xFF)) }
+    @inline(__always) set { setField(32, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
+  }
   /// Softirq contexts: vectors taken from the pending mask but not yet run (`__do_softirq`'s
   /// local `pending`), and how many times the pending mask was re-read.
-  public var batch: UInt32 = 0
-  public var restarts: Int8 = 0
+  public var batch: UInt32 {
+    @inline(__always) get { UInt32(truncatingIfNeeded: wide >> 32) }
+    @inline(__always) set { wide = (wide & 0xFFFF_FFFF) | (UInt64(newValue) << 32) }
+  }
+  public var restarts: Int8 {
+    @inline(__always) get { Int8(truncatingIfNeeded: field(40, 0xFF)) }
+    @inline(__always) set { setField(40, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
+  }
   /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
-  public var rcuDepth: Int8 = 0
+  public var rcuDepth: Int8 {
+    @inline(__always) get { Int8(truncatingIfNeeded: field(48, 0xFF)) }
+    @inline(__always) set { setField(48, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
+  }
 
   /// Header words per frame: function, pc, result slot, previous frame's offset, locals.
   static let header = 5
