@@ -43,56 +43,45 @@ public struct Context: Hashable, Sendable {
   @inline(__always) private mutating func setField(_ shift: UInt64, _ mask: UInt64, _ v: UInt64) {
     small = (small & ~(mask << shift)) | ((v & mask) << shift)
   }
+  /// Signed fields of `small`, sign-extended when read.
+  @inline(__always) private func int16(_ shift: UInt64) -> Int16 { Int16(truncatingIfNeeded: small >> shift) }
+  @inline(__always) private mutating func setInt16(_ shift: UInt64, _ v: Int16) { setField(shift, 0xFFFF, UInt64(UInt16(bitPattern: v))) }
+  @inline(__always) private func int8(_ shift: UInt64) -> Int8 { Int8(truncatingIfNeeded: small >> shift) }
+  @inline(__always) private mutating func setInt8(_ shift: UInt64, _ v: Int8) { setField(shift, 0xFF, UInt64(UInt8(bitPattern: v))) }
 
   /// Interrupts disabled (EFLAGS.IF clear) while this context runs.
-  public var irqsOff: Bool {
-    @inline(__always) get { field(56, 1) != 0 }
-    @inline(__always) set { setField(56, 1, newValue ? 1 : 0) }
-  }
+  public var irqsOff: Bool { get { field(56, 1) != 0 } set { setField(56, 1, newValue ? 1 : 0) } }
   /// `preempt_disable()` depth, including the one every spinlock hold takes.
-  public var preempt: Int16 {
-    @inline(__always) get { Int16(truncatingIfNeeded: field(0, 0xFFFF)) }
-    @inline(__always) set { setField(0, 0xFFFF, UInt64(UInt16(bitPattern: newValue))) }
-  }
+  public var preempt: Int16 { get { int16(0) } set { setInt16(0, newValue) } }
   /// `local_bh_disable()` depth (the SOFTIRQ_DISABLE part of preempt_count).
-  public var bh: Int16 {
-    @inline(__always) get { Int16(truncatingIfNeeded: field(16, 0xFFFF)) }
-    @inline(__always) set { setField(16, 0xFFFF, UInt64(UInt16(bitPattern: newValue))) }
-  }
-  /// The lock this context spins on, or -1.
-  public var spinningOn: Int32 {
-    @inline(__always) get { Int32(truncatingIfNeeded: wide & 0xFFFF_FFFF) }
-    @inline(__always) set { wide = (wide & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: newValue)) }
-  }
+  public var bh: Int16 { get { int16(16) } set { setInt16(16, newValue) } }
+  /// Softirq contexts: the vector whose action is running (-1 between actions).
+  public var vector: Int8 { get { int8(32) } set { setInt8(32, newValue) } }
+  /// Softirq contexts: how many times `__do_softirq` re-read the pending mask.
+  public var restarts: Int8 { get { int8(40) } set { setInt8(40, newValue) } }
+  /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
+  public var rcuDepth: Int8 { get { int8(48) } set { setInt8(48, newValue) } }
+  /// The side of the lock this context spins for (`spinningOn`).
   public var spinMode: LockMode {
-    @inline(__always) get {
+    get {
       switch field(57, 3) {
       case 1: return .read
       case 2: return .write
       default: return .exclusive
       }
     }
-    @inline(__always) set { setField(57, 3, newValue == .read ? 1 : newValue == .write ? 2 : 0) }
+    set { setField(57, 3, newValue == .read ? 1 : newValue == .write ? 2 : 0) }
   }
-  /// Softirq contexts: the vector whose action is running (-1 between actions).
-  public var vector: Int8 {
-    @inline(__always) get { Int8(truncatingIfNeeded: field(32, 0xFF)) }
-    @inline(__always) set { setField(32, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
+  /// The lock this context spins on, or -1.
+  public var spinningOn: Int32 {
+    get { Int32(truncatingIfNeeded: wide) }
+    set { wide = (wide & ~0xFFFF_FFFF) | UInt64(UInt32(bitPattern: newValue)) }
   }
   /// Softirq contexts: vectors taken from the pending mask but not yet run (`__do_softirq`'s
-  /// local `pending`), and how many times the pending mask was re-read.
+  /// local `pending`).
   public var batch: UInt32 {
-    @inline(__always) get { UInt32(truncatingIfNeeded: wide >> 32) }
-    @inline(__always) set { wide = (wide & 0xFFFF_FFFF) | (UInt64(newValue) << 32) }
-  }
-  public var restarts: Int8 {
-    @inline(__always) get { Int8(truncatingIfNeeded: field(40, 0xFF)) }
-    @inline(__always) set { setField(40, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
-  }
-  /// `rcu_read_lock()` nesting (PREEMPT_RCU: a task may be preempted or block inside).
-  public var rcuDepth: Int8 {
-    @inline(__always) get { Int8(truncatingIfNeeded: field(48, 0xFF)) }
-    @inline(__always) set { setField(48, 0xFF, UInt64(UInt8(bitPattern: newValue))) }
+    get { UInt32(truncatingIfNeeded: wide >> 32) }
+    set { wide = (wide & 0xFFFF_FFFF) | (UInt64(newValue) << 32) }
   }
 
   /// Header words per frame: function, pc, result slot, previous frame's offset, locals.
