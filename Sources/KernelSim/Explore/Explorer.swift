@@ -96,7 +96,7 @@ public struct Explorer {
       // of each of its arrays) and then destroyed `next` (their release), for every transition.
       if bug != nil { return Successor(choice: choice, state: consume next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = visited.key(next, from: state, parts: parts)
-      if let scope, !next.rcu.gpActive, next.rcu.gpSeq == state.rcu.gpSeq { remember(choice, parts, scope, key) }
+      if let scope, StepMemo.graceStateAllows(before: state.rcu, after: next.rcu) { remember(choice, parts, scope, key) }
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
       let cycle = machine.findCycle(next, scratch: &cycleScratch)

@@ -25,11 +25,15 @@
 ///   `pick` (the picked task is the step's task: whether a pick is offered depends on the other
 ///   tasks, what it does only on the one picked) or `preempt` (the running task goes back to
 ///   its runqueue and a preemption is spent, from the data part).
-/// - No grace period is in progress before or after, and none ended in between (the data part
-///   tells). While one is, `Machine.rcuAfterStep` scans every CPU for idleness and every task
-///   for blocked readers after every step, and a grace period that ends wakes
-///   `synchronize_rcu()` waiters. A step that starts one (`call_rcu`, `synchronize_rcu`) may
-///   end it at once, when every CPU is idle: those two primitives are excluded up front.
+/// - No grace period started or ended in the step, and one in progress still waits for a
+///   CPU's quiescent state after it (the data part tells: `graceStateAllows`). While one is in
+///   progress, `Machine.rcuAfterStep` scans every CPU for idleness after every step, and once
+///   no CPU owes a quiescent state, every task for blocked readers; a grace period that ends
+///   wakes `synchronize_rcu()` waiters. With a CPU still owing one, the task scan never runs,
+///   and the CPU scan finds nothing new but the step's own CPU: every other idle CPU's bit was
+///   cleared after the step that made it idle or when the grace period started. A step that
+///   starts one (`call_rcu`, `synchronize_rcu`) may end it at once, when every CPU is idle:
+///   those two primitives are excluded up front.
 /// - The step's visible operation does not read another CPU's state (`Access.otherContexts`):
 ///   a read-side `read_lock()` in process context looks at every CPU for a spinning writer
 ///   (qrwlock fairness, `Machine.canAcquire`), and `call_rcu()` and `synchronize_rcu()`'s
@@ -149,7 +153,7 @@ struct StepMemo {
   /// The CPU and tasks whose parts a memo of `choice` in `s` is keyed by, or nil if the step
   /// may read more than those (see above).
   func scope(_ s: MachineState, _ choice: Choice) -> Scope? {
-    guard enabled, !s.rcu.gpActive else { return nil }
+    guard enabled else { return nil }
     switch choice {
     case .run(let c, _):
       guard let top = s.top(of: c) else { return nil }
@@ -177,6 +181,16 @@ struct StepMemo {
     case .pick(let c, let t):
       return Scope(cpu: c, task: t, other: -1)
     }
+  }
+
+  /// Whether a step that took RCU from `before` to `after` may be remembered (see above): no
+  /// grace period started or ended in it, and one still in progress still waits for some
+  /// CPU's quiescent state. Then `rcuMaybeEndGP` never got past its first test during the
+  /// step, so no task's blocked-reader state was read; and `rcuReportIdle`'s scan cleared no
+  /// other CPU's bit, since an idle CPU's bit is cleared after every step of a grace period
+  /// (and only its own steps make a CPU busy again).
+  @inline(__always) static func graceStateAllows(before: RCUState, after: RCUState) -> Bool {
+    after.gpSeq == before.gpSeq && after.gpActive == before.gpActive && (!after.gpActive || after.qsNeeded != 0)
   }
 
   /// The memo key of `choice` taken in a state with part ids `parts`, in `scope`.

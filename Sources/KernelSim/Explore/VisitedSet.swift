@@ -463,12 +463,12 @@ struct VisitedSet {
   }
 
   /// Inserts `key` if it is new; returns its id and whether it was inserted.
-  mutating func insert(_ key: StateKey) -> (id: Int32, inserted: Bool) {
+  @inline(__always) mutating func insert(_ key: StateKey) -> (id: Int32, inserted: Bool) {
     key.withBytes { states.insert($0, hash: key.fingerprint) }
   }
 
   /// The id `key` is stored under, if it is.
-  func id(of key: StateKey) -> Int32? {
+  @inline(__always) func id(of key: StateKey) -> Int32? {
     key.withBytes { states.id(of: $0, hash: key.fingerprint) }
   }
 }
