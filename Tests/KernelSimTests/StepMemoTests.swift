@@ -18,10 +18,12 @@ import Testing
     return try #require(Frontend.load(path: path, prelude: repositoryRoot.appendingPathComponent("Scenarios/prelude").path).program)
   }
 
-  static func run(_ p: Program, maxStates: Int, memo: Bool = true, verify: Bool = false, reduction: Bool = true) -> ExplorationResult {
+  static func run(_ p: Program, maxStates: Int, memo: Bool = true, verify: Bool = false, reduction: Bool = true,
+                  heldStates: Int = Explorer.heldStates) -> ExplorationResult {
     var o = ExploreOptions(maxStates: maxStates, reduction: reduction)
     o.stepMemo = memo
     o.verifyStepMemo = verify
+    o.heldStates = heldStates
     return Explorer(program: p, options: o).run()
   }
 
@@ -50,6 +52,22 @@ import Testing
     #expect(without.statistics.memoizedSteps == 0)
   }
 
+  /// Beyond the states held as values, a new state the memo predicts is stored without being
+  /// built when no context of it waits (no cycle to look for). With none held, every such
+  /// state takes that path: still the same states, transitions and findings as without the
+  /// memo (a wrong "nothing waits" would lose the deadlocks of the buggy families).
+  @Test(arguments: seeds.map(\.name))
+  func statesStoredUnbuiltChangeNoResult(_ name: String) throws {
+    let p = try Self.load(name)
+    let limit = Self.seeds.first { $0.name == name }!.maxStates
+    let unbuilt = Self.run(p, maxStates: limit, heldStates: 0)
+    let without = Self.run(p, maxStates: limit, memo: false)
+    #expect(unbuilt.statistics.storedDigest == without.statistics.storedDigest, "other states or another order")
+    #expect(unbuilt.statistics.transitions == without.statistics.transitions)
+    #expect(unbuilt.findings.map(\.signature) == without.findings.map(\.signature))
+    #expect(unbuilt.findings.map(\.witness) == without.findings.map(\.witness))
+  }
+
   /// The memo does its job where it should: on netfs_four_tasks' first states, more than one
   /// transition in ten comes from it (over the whole search, a third).
   @Test func theMemoAnswersForStepsOnTheSeeds() throws {
@@ -70,9 +88,12 @@ import Testing
         checks += verified.statistics.memoChecks
         #expect(verified.statistics.memoMismatches == 0, "seed \(seed)")
         let with = Self.run(p, maxStates: 10_000, reduction: reduction)
+        let unbuilt = Self.run(p, maxStates: 10_000, reduction: reduction, heldStates: 0)
         let without = Self.run(p, maxStates: 10_000, memo: false, reduction: reduction)
         #expect(with.statistics.storedDigest == without.statistics.storedDigest, "seed \(seed)")
         #expect(with.findings.map(\.signature) == without.findings.map(\.signature), "seed \(seed)")
+        #expect(unbuilt.statistics.storedDigest == without.statistics.storedDigest, "seed \(seed), none held")
+        #expect(unbuilt.findings.map(\.signature) == without.findings.map(\.signature), "seed \(seed), none held")
       }
     }
     #expect(checks > 1_000, "only \(checks) remembered steps checked")
@@ -152,7 +173,7 @@ import Testing
     }
     let total = Int32(StepMemo.maxSlots / 2 + 1000)
     for n in 0..<total {
-      let o = StepMemo.Outcome(cpuPart: n, taskPart: n &* 7, otherPart: -2, locks: n &+ 1, data: n &- 1)
+      let o = StepMemo.Outcome(cpuPart: n, taskPart: n &* 7, otherPart: -2, locks: n &+ 1, data: n &- 1, waits: n & 1 == 0)
       if memo.count + 1 > StepMemo.maxSlots / 2 { reference.removeAll() }
       memo.record(key(n), o)
       reference[n] = o
@@ -161,7 +182,7 @@ import Testing
     for n in 0..<total {
       let got = memo.outcome(key(n))
       if let want = reference[n] {
-        #expect(got?.cpuPart == want.cpuPart && got?.taskPart == want.taskPart && got?.locks == want.locks && got?.data == want.data, "\(n)")
+        #expect(got?.cpuPart == want.cpuPart && got?.taskPart == want.taskPart && got?.locks == want.locks && got?.data == want.data && got?.waits == want.waits, "\(n)")
       } else {
         #expect(got == nil, "\(n) survived the emptying")
       }

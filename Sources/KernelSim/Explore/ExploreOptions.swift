@@ -22,6 +22,9 @@ public struct ExploreOptions: Sendable, Hashable {
   var stepMemo = true
   /// Every remembered step is run anyway and its successor checked against the memo's.
   var verifyStepMemo = false
+  /// New states kept as values until expanded (`Explorer.heldStates`); fewer only to test the
+  /// paths taken beyond them.
+  var heldStates = Explorer.heldStates
 
   public init(irqBound: Int? = nil, maxStates: Int = 5_000_000, preemptions: Int? = nil, reduction: Bool = true,
               deadLocals: Bool = true) {

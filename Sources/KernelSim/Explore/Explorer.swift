@@ -96,7 +96,7 @@ public struct Explorer {
       // of each of its arrays) and then destroyed `next` (their release), for every transition.
       if bug != nil { return Successor(choice: choice, state: consume next, bug: bug, key: nil, seen: nil, cycle: nil) }
       let key = visited.key(next, from: state, parts: parts)
-      if let scope, StepMemo.graceStateAllows(before: state.rcu, after: next.rcu) { remember(choice, parts, scope, key) }
+      if let scope, StepMemo.graceStateAllows(before: state.rcu, after: next.rcu) { remember(choice, parts, scope, key, next) }
       // Most successors are states seen before: look for a waits-for cycle only in new ones.
       if let seen = visited.id(of: key) { return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: seen, cycle: nil) }
       let cycle = machine.findCycle(next, scratch: &cycleScratch)
@@ -105,7 +105,7 @@ public struct Explorer {
 
     // Records the outcome of a step in `scope` that led to `key`, if it changed nothing but
     // the scope's CPU and tasks, the locks and the data (see `StepMemo`).
-    func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: StepMemo.Scope, _ key: StateKey) {
+    func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: StepMemo.Scope, _ key: StateKey, _ next: MachineState) {
       guard StepMemo.usable(parts, scope) else { return }
       let memoKey = StepMemo.key(choice, parts, scope)
       if stepMemo.outcome(memoKey) != nil { return }
@@ -124,7 +124,45 @@ public struct Explorer {
       guard safe(scope.task) && safe(scope.other) else { return }
       stepMemo.record(memoKey, StepMemo.Outcome(
         cpuPart: successorParts.cpus[scope.cpu], taskPart: scope.task >= 0 ? successorParts.tasks[scope.task] : -2,
-        otherPart: scope.other >= 0 ? successorParts.tasks[scope.other] : -2, locks: successorParts.locks, data: successorParts.data))
+        otherPart: scope.other >= 0 ? successorParts.tasks[scope.other] : -2, locks: successorParts.locks, data: successorParts.data,
+        waits: stepMemo.waits(next, scope)))
+    }
+
+    // Which tasks of `state`, the state being expanded, wait, and on which CPUs an interrupt context
+    // spins (`Machine.taskWaits`, `Machine.interruptSpins`), worked out when first asked.
+    // A remembered step changes no other CPU or task, so its successor has a context that
+    // waits only if the step's own do (`StepMemo.Outcome.waits`) or one outside it does.
+    var waitingTasks: UInt64 = 0
+    var spinningCPUs: UInt64 = 0
+    var waitersKnown = false
+    func waitsOutside(_ state: MachineState, _ scope: StepMemo.Scope) -> Bool {
+      if !waitersKnown {
+        waitersKnown = true
+        waitingTasks = 0
+        spinningCPUs = 0
+        // (Keys of memo steps need at most 64 tasks: `StepMemo.usable`.)
+        for t in state.tasks.indices where machine.taskWaits(state, t) { waitingTasks |= 1 << UInt64(t) }
+        for c in state.cpus.indices where machine.interruptSpins(state, cpu: c) { spinningCPUs |= 1 << UInt64(c) }
+      }
+      var mine: UInt64 = 0
+      if scope.task >= 0 { mine |= 1 << UInt64(scope.task) }
+      if scope.other >= 0 { mine |= 1 << UInt64(scope.other) }
+      return waitingTasks & ~mine != 0 || spinningCPUs & ~(1 << UInt64(scope.cpu)) != 0
+    }
+
+    // Stores a new state reached from `id` by `choice`: its id, or nil at --max-states.
+    func store(_ key: StateKey, from id: Int32, depth: Int32, by choice: Choice) -> Int32? {
+      if visited.count >= options.maxStates {
+        stats.complete = false
+        stats.stopReason = "stopped at --max-states \(options.maxStates)"
+        return nil
+      }
+      let nid = visited.insert(key).id
+      stats.storedDigest = (stats.storedDigest ^ key.fingerprint) &* 0x0000_0100_0000_01B3
+      parent.append(id)
+      via.append(choice.packed)
+      stats.maxDepth = max(stats.maxDepth, Int(depth) + 1)
+      return nid
     }
 
     // When the queue runs dry, the cycle proviso may send states back to be expanded in full;
@@ -154,6 +192,7 @@ public struct Explorer {
         state = visited.state(parts)
       }
       visited.markBaselineTasks(state, in: &parts)
+      waitersKnown = false
       head += 1
       if head & 0x3FF == 0 {
         let now = DispatchTime.now().uptimeNanoseconds
@@ -268,13 +307,25 @@ public struct Explorer {
             succ = successor(state, parts, choices[i])
             stats.memoChecks += 1
             // (The stepped successor looks for a cycle only when it is new.)
-            if succ.key != key || visited.key(next, from: state, parts: parts) != key || (succ.seen == nil && succ.cycle != cycle) {
+            if succ.key != key || visited.key(next, from: state, parts: parts) != key || (succ.seen == nil && succ.cycle != cycle)
+                || (!o.waits && !waitsOutside(state, scope) && machine.anyoneBlocked(next)) {
               stats.memoMismatches += 1
             }
           } else if let seen = visited.id(of: key) {
             stats.transitions += 1
             stats.memoizedSteps += 1
             if expanded != nil { cycles.addEdge(from: id, to: seen) }
+            continue
+          } else if held.count - heldHead >= options.heldStates && !o.waits && !waitsOutside(state, scope) {
+            // New, beyond the states held, and no context of it waits: no cycle to look for,
+            // so nothing to build (it is decoded when its turn comes).
+            stats.transitions += 1
+            stats.memoizedSteps += 1
+            guard let nid = store(key, from: id, depth: depth, by: choices[i]) else { break search }
+            if expanded != nil { cycles.addEdge(from: id, to: nid) }
+            queue.append(nid)
+            queueDepth.append(depth + 1)
+            isHeld.append(false)
             continue
           } else {
             let next = built()
@@ -302,16 +353,7 @@ public struct Explorer {
           if expanded != nil { cycles.addEdge(from: id, to: seen) }
           continue
         }
-        if visited.count >= options.maxStates {
-          stats.complete = false
-          stats.stopReason = "stopped at --max-states \(options.maxStates)"
-          break search
-        }
-        let nid = visited.insert(key).id
-        stats.storedDigest = (stats.storedDigest ^ key.fingerprint) &* 0x0000_0100_0000_01B3
-        parent.append(id)
-        via.append(choice.packed)
-        stats.maxDepth = max(stats.maxDepth, Int(depth) + 1)
+        guard let nid = store(key, from: id, depth: depth, by: choice) else { break search }
         if let cycle = succ.cycle {
           deadlocked.insert(nid)
           let next = succ.state
@@ -334,7 +376,7 @@ public struct Explorer {
         if expanded != nil { cycles.addEdge(from: id, to: nid) }
         queue.append(nid)
         queueDepth.append(depth + 1)
-        let hold = held.count - heldHead < Explorer.heldStates
+        let hold = held.count - heldHead < options.heldStates
         if hold { held.append(succ.state) }
         isHeld.append(hold)
       }

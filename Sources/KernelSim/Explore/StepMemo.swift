@@ -84,6 +84,16 @@ struct StepMemo {
     var otherPart: Int32
     var locks: Int32
     var data: Int32
+    /// After the step, a context of its CPU or tasks waits (`waits(_:_:)`): the successor may
+    /// then be on a waits-for cycle whatever the rest of the state is.
+    var waits: Bool
+  }
+
+  /// Whether a context of `scope`'s CPU or tasks waits in `s` (`Machine.taskWaits`,
+  /// `Machine.interruptSpins`).
+  func waits(_ s: MachineState, _ scope: Scope) -> Bool {
+    (scope.task >= 0 && machine.taskWaits(s, scope.task)) || (scope.other >= 0 && machine.taskWaits(s, scope.other))
+      || machine.interruptSpins(s, cpu: scope.cpu)
   }
 
   /// The CPU and tasks a step's key is made of: the CPU's running (or picked) task, and the
@@ -103,7 +113,7 @@ struct StepMemo {
   private var table = ProbingTable<Key, Outcome>(
     slots: 1 << 10, maxSlots: StepMemo.maxSlots,
     placeholder: (Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, other: 0, otherPart: 0, locks: 0, data: 0),
-                  Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0)))
+                  Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0, waits: false)))
   static let maxSlots = 1 << 17
 
   init(machine: Machine, enabled: Bool = true) {

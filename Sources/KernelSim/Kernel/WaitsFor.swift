@@ -123,6 +123,18 @@ extension Machine {
     return refs
   }
 
+  /// Whether task `t` waits: asleep on a lock, a grace period or a task, or spinning (with
+  /// `interruptSpins`, every context `anyoneBlocked` looks at, per part of a state).
+  @inline(__always) func taskWaits(_ s: MachineState, _ t: Int) -> Bool {
+    let task = s.tasks[t]
+    return task.waitGP >= 0 || task.waitLock >= 0 || task.waitFor > 0 || task.context.spinningOn >= 0
+  }
+
+  /// Whether one of the interrupt contexts stacked on `cpu` spins.
+  @inline(__always) func interruptSpins(_ s: MachineState, cpu: Int) -> Bool {
+    s.cpus[cpu].stack.contains { $0.spinningOn >= 0 }
+  }
+
   /// Whether any context waits (spins, or sleeps on a lock, a grace period or a task): the
   /// cheapest exit before `mayHaveCycle`, which would find no blocked context either but
   /// scans more slowly (leaving this out cost 0.3% of netfs_four_tasks' search).
