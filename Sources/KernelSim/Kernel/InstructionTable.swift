@@ -97,6 +97,11 @@ final class InstructionTable: @unchecked Sendable {
     return (names[i], outs[i], results[i] >= 0 ? Int(results[i]) : nil)
   }
 
+  /// The output of the primitive `instr`, if it has one (`primitiveParts` without the name).
+  @inline(__always) func primitiveOut(_ instr: UnsafePointer<Instruction>) -> FlatLValue? {
+    outs[UnsafePointer(base).distance(to: instr)]
+  }
+
   /// Expression node `i` (`FlatExpr`).
   @inline(__always) func node(_ i: Int32) -> FlatExpr {
     precondition(i >= 0 && Int(i) < nodeCount, "expression node \(i) out of range")

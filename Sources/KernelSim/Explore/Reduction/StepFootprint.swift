@@ -13,49 +13,62 @@ extension Machine {
       return fp.locks.insert(Int(spin.lock)) ? fp : nil
     }
     guard let frame = s.topFrame(top) else { return nil }
+    // The flat form of the instruction (`FlatCode`), as the interpreter runs it: matching the
+    // tree form's operation retained its argument array and output, and collecting the
+    // arguments' values allocated an array, for every CPU of every selected state.
     let instr = code.at(function: frame.function, pc: frame.pc)
-    func reads(_ e: CExpr) -> Bool { dynamicReads(e, s, top, cpu: cpu, into: &fp.reads) }
-    func value(_ e: CExpr) -> Int? {
-      if case .success(let v) = evaluate(e, in: s, top, cpu: cpu) { return v }
+    func reads(_ node: Int32) -> Bool { dynamicReads(node: node, s, top, cpu: cpu, into: &fp.reads) }
+    func value(_ node: Int32) -> Int? {
+      if case .success(let v) = evaluate(node: node, in: s, top, cpu: cpu) { return v }
       return nil
     }
     // An id outside the state's range makes the step a bug finding (and would size a bit set
     // by a wild value): no bounded footprint.
     func valid(_ id: Int, _ count: Int) -> Bool { id >= 0 && id < count }
-    func write(_ lv: LValue?) -> Bool {
-      guard case .global(let slotExpr)? = lv else { return true }
-      guard reads(slotExpr), let slot = value(slotExpr), valid(slot, s.globals.count) else { return false }
+    func write(_ lv: FlatLValue?) -> Bool {
+      guard case .global(let slotNode)? = lv else { return true }
+      guard reads(slotNode), let slot = value(slotNode), valid(slot, s.globals.count) else { return false }
       return fp.writes.insert(slot)
     }
-    switch instr.pointee.op {
+    func allRead(_ arguments: Int32, _ count: Int32) -> Bool {
+      for k in 0..<Int(count) where !reads(code.argument(arguments, k)) { return false }
+      return true
+    }
+    switch code.flat(instr) {
     case .either, .jump:
       return fp
     case .setLocal(_, let e), .branchIfFalse(let e, _):
       return reads(e) ? fp : nil
     case .returnValue(let e):
-      return e.map(reads) ?? true ? fp : nil
+      return e < 0 || reads(e) ? fp : nil
     case .store(let lv, let e):
       return reads(e) && write(lv) ? fp : nil
-    case .call(_, let args, _):
-      return args.allSatisfy(reads) ? fp : nil
-    case .callIndirect(let f, let args):
-      return reads(f) && args.allSatisfy(reads) ? fp : nil
-    case .primitive(let p, _, let args, let out, _):
-      guard args.allSatisfy(reads), write(out) else { return nil }
-      let values = args.compactMap(value)
-      guard values.count == args.count else { return nil }
+    case .call(_, let arguments, let count, _):
+      return allRead(arguments, count) ? fp : nil
+    case .callIndirect(let f, let arguments, let count):
+      return reads(f) && allRead(arguments, count) ? fp : nil
+    case .primitive(let p, let arguments, let count):
+      guard allRead(arguments, count), write(code.primitiveOut(instr)) else { return nil }
+      // Every argument must evaluate; the cases below use the first, second or last value.
+      var first = 0, second = 0, last = 0
+      for k in 0..<Int(count) {
+        guard let v = value(code.argument(arguments, k)) else { return nil }
+        if k == 0 { first = v }
+        if k == 1 { second = v }
+        last = v
+      }
       switch p {
       case .acquire, .release:
-        guard valid(values[0], s.locks.count), fp.locks.insert(values[0]) else { return nil }
+        guard count > 0, valid(first, s.locks.count), fp.locks.insert(first) else { return nil }
       case .atomic(let a):
         let slot: Int
         switch a {
-        case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slot = values[1]
-        default: slot = values[0]
+        case .testAndSetBit, .testAndClearBit, .setBit, .clearBit, .testBit: slot = second
+        default: slot = first
         }
-        guard valid(slot, s.globals.count), fp.reads.insert(slot), fp.writes.insert(slot) else { return nil }
+        guard count > 0, valid(slot, s.globals.count), fp.reads.insert(slot), fp.writes.insert(slot) else { return nil }
       case .list:
-        guard valid(values[values.count - 1], s.lists.count), fp.lists.insert(values[values.count - 1]) else { return nil }
+        guard count > 0, valid(last, s.lists.count), fp.lists.insert(last) else { return nil }
       case .localIrqDisable, .localIrqEnable, .localIrqSave, .localIrqRestore, .localBhDisable, .localBhEnable,
            .preemptDisable, .preemptEnable, .raiseSoftirq, .assertion, .relax, .irqWorkRaise, .mightSleep:
         // The CPU's own context, softirq mask and IPI; a softirq this starts runs on this CPU
@@ -69,6 +82,36 @@ extension Machine {
         return nil
       }
       return fp
+    }
+  }
+
+  /// `dynamicReads(_:_:_:cpu:into:)` for expression node `node` of the flat code: the same
+  /// slots, the same failures.
+  func dynamicReads(node: Int32, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet) -> Bool {
+    switch code.node(node) {
+    case .constant, .local, .query: return true
+    case .global(let slot): return set.insert(slot)
+    case .load(let slotNode):
+      guard dynamicReads(node: slotNode, s, ref, cpu: cpu, into: &set),
+            case .success(let slot) = evaluate(node: slotNode, in: s, ref, cpu: cpu), slot > 0, slot < s.globals.count else { return false }
+      return set.insert(slot)
+    case .field(let b, _): return dynamicReads(node: b, s, ref, cpu: cpu, into: &set)
+    case .element(_, _, let i): return dynamicReads(node: i, s, ref, cpu: cpu, into: &set)
+    case .unary(_, let a): return dynamicReads(node: a, s, ref, cpu: cpu, into: &set)
+    case .binary(let op, let a, let b):
+      guard dynamicReads(node: a, s, ref, cpu: cpu, into: &set) else { return false }
+      if op == .and || op == .or {
+        // Short-circuit exactly as `evaluate` does: `p && p->x` never reads through NULL.
+        guard case .success(let l) = evaluate(node: a, in: s, ref, cpu: cpu) else { return false }
+        if (op == .and && l == 0) || (op == .or && l != 0) { return true }
+      }
+      return dynamicReads(node: b, s, ref, cpu: cpu, into: &set)
+    case .conditional(let a, let b, let c):
+      guard dynamicReads(node: a, s, ref, cpu: cpu, into: &set),
+            case .success(let v) = evaluate(node: a, in: s, ref, cpu: cpu) else { return false }
+      return dynamicReads(node: v != 0 ? b : c, s, ref, cpu: cpu, into: &set)
+    case .other(let k):
+      return dynamicReads(code.others[Int(k)], s, ref, cpu: cpu, into: &set)
     }
   }
 
