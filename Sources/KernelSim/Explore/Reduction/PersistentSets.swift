@@ -61,11 +61,16 @@ struct PersistentSets: Sendable {
   /// The irq_work IPI handler's function, if the program has one.
   let ipiEntry: Int32?
   let exits: FrameExits
-  /// `table`'s flags, copied out: reading a flag of a table entry in place retained the
-  /// entry's bit sets.
-  let raisesSoftirq: [Bool]
-  let raisesIPI: [Bool]
-  let scheduler: [Bool]
+  /// `table`'s flags, copied out (reading a flag of a table entry in place retained the
+  /// entry's bit sets), one byte per entry: `Flag`s. A future keeps the union of its entries'
+  /// flags as they are added, so that what it may raise or wake is known without scanning it.
+  let flags: [UInt8]
+  enum Flag {
+    static let raisesSoftirq: UInt8 = 1, raisesIPI: UInt8 = 2
+    /// The entry is the softirq actions' union, or the irq_work handler.
+    static let isSoftirq: UInt8 = 4, isIPI: UInt8 = 8
+    static let scheduler: UInt8 = 16
+  }
 
   init(machine: Machine) {
     self.machine = machine
@@ -82,9 +87,12 @@ struct PersistentSets: Sendable {
     codeCount = program.functions.map { Int32($0.code.count) }
     ipiEntry = program.ipiHandler.map { Int32($0) }
     exits = FrameExits(program: program)
-    raisesSoftirq = table.map(\.raisesSoftirq)
-    raisesIPI = table.map(\.raisesIPI)
-    scheduler = table.map(\.scheduler)
+    var flags = table.map { f -> UInt8 in
+      (f.raisesSoftirq ? Flag.raisesSoftirq : 0) | (f.raisesIPI ? Flag.raisesIPI : 0) | (f.scheduler ? Flag.scheduler : 0)
+    }
+    flags[Int(softirqEntry)] |= Flag.isSoftirq
+    if let h = ipiEntry { flags[Int(h)] |= Flag.isIPI }
+    self.flags = flags
   }
 
   /// The entry of `table` for a frame of `function` about to execute `pc` (a caller's frame
@@ -121,9 +129,12 @@ struct PersistentSets: Sendable {
     var needs: [[Int]] = []
     var future: [[Int32]] = []
     var floating: [Int32] = []
+    /// The union of the `Flag`s of each future's entries, and of `floating`'s.
+    var futureFlags: [UInt8] = []
+    var floatingFlags: UInt8 = 0
     var entries: [Int32] = []
-    /// Sleeping tasks and where their entries are in `sleeperEntries`.
-    var sleepers: [(task: Int, from: Int, to: Int)] = []
+    /// Sleeping tasks, where their entries are in `sleeperEntries`, and their flags.
+    var sleepers: [(task: Int, from: Int, to: Int, flags: UInt8)] = []
     var sleeperEntries: [Int32] = []
     var wakeable: [Bool] = []
     var rows: [UInt32] = []
@@ -149,7 +160,10 @@ struct PersistentSets: Sendable {
       for i in needs.indices { needs[i].clear() }
       if future.count != n { future = Array(repeating: [], count: n) }
       for i in future.indices { future[i].clear() }
+      if futureFlags.count != n { futureFlags = Array(repeating: 0, count: n) }
+      for i in futureFlags.indices { futureFlags[i] = 0 }
       floating.clear()
+      floatingFlags = 0
       sleepers.clear()
       sleeperEntries.clear()
     }
@@ -214,13 +228,22 @@ struct PersistentSets: Sendable {
     // their word arrays on every state.
     // A context may still run the rest of every frame on its stack: the top frame from its
     // pending instruction, each caller from where it resumes.
-    func remaining(_ c: borrowing Context, into f: inout [Int32]) {
-      c.forEachFunctionPC { function, pc in f.append(remainingEntry(function: function, pc: pc)) }
+    func remaining(_ c: borrowing Context, into f: inout [Int32], flags m: inout UInt8) {
+      flags.withUnsafeBufferPointer { flags in
+        c.forEachFunctionPC { function, pc in
+          let e = remainingEntry(function: function, pc: pc)
+          f.append(e)
+          m |= flags[Int(e)]
+        }
+      }
     }
     for d in 0..<n {
-      s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &x.future[d]) }
+      s.forEachContext(of: d) { _, ctx in remaining(ctx, into: &x.future[d], flags: &x.futureFlags[d]) }
     }
-    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 { x.future[src.cpu].append(Int32(src.handler)) }
+    for (i, src) in program.irqs.enumerated() where s.firesLeft[i] > 0 {
+      x.future[src.cpu].append(Int32(src.handler))
+      x.futureFlags[src.cpu] |= flags[src.handler]
+    }
     // Tasks not on a CPU: ready ones may run wherever they can be picked; sleeping ones only
     // after a wakeup, which takes a step with scheduler effects (a `try_to_wake_up`, a lock
     // hand-off) or the end of a grace period some task waits for. If nothing that may run can
@@ -233,16 +256,28 @@ struct PersistentSets: Sendable {
         default: break
         }
         x.entries.clear()
-        remaining(tasks[t].context, into: &x.entries)
-        if x.entries.isEmpty { x.entries.append(Int32(program.tasks[t].entry)) }
+        var m: UInt8 = 0
+        remaining(tasks[t].context, into: &x.entries, flags: &m)
+        if x.entries.isEmpty {
+          x.entries.append(Int32(program.tasks[t].entry))
+          m = flags[program.tasks[t].entry]
+        }
         switch status {
-        case .ready(let c) where c >= 0: x.future[c].append(contentsOf: x.entries)
+        case .ready(let c) where c >= 0:
+          x.future[c].append(contentsOf: x.entries)
+          x.futureFlags[c] |= m
         case .ready:
-          if let p = program.tasks[t].cpu { x.future[p].append(contentsOf: x.entries) } else { x.floating.append(contentsOf: x.entries) }
+          if let p = program.tasks[t].cpu {
+            x.future[p].append(contentsOf: x.entries)
+            x.futureFlags[p] |= m
+          } else {
+            x.floating.append(contentsOf: x.entries)
+            x.floatingFlags |= m
+          }
         default:
           let from = x.sleeperEntries.count
           x.sleeperEntries.append(contentsOf: x.entries)
-          x.sleepers.append((t, from, x.sleeperEntries.count))
+          x.sleepers.append((t, from, x.sleeperEntries.count, m))
         }
       }
     }
@@ -250,49 +285,42 @@ struct PersistentSets: Sendable {
       // Softirq actions and the irq_work handler run on a CPU only once raised there (by code
       // that may run there, or already pending, or mid-batch in a running __do_softirq). A
       // free task raises them on whichever CPU picks it: they are part of `floating` too.
-      // One pass over the entries for the four facts, then the additions (up to 4 scans of
-      // every future per CPU per state were 3% of a seed's instructions).
-      func raise(_ f: inout [Int32], pending: Bool, ipi: Bool) {
+      // From the future's flags, kept as its entries were added (scanning every future for
+      // them, once or twice per state, was a tenth of the selection on the RCU rings).
+      func raise(_ f: inout [Int32], _ m: inout UInt8, pending: Bool, ipi: Bool) {
         let h = ipiEntry ?? -1
-        var wantSoftirq = pending, wantIPI = ipi, hasSoftirq = false, hasIPI = false
-        f.withUnsafeBufferPointer { entries in
-          for e in entries {
-            if raisesSoftirq[Int(e)] { wantSoftirq = true }
-            if raisesIPI[Int(e)] { wantIPI = true }
-            if e == softirqEntry { hasSoftirq = true }
-            if e == h { hasIPI = true }
-          }
-        }
+        var wantSoftirq = pending || m & Flag.raisesSoftirq != 0, wantIPI = ipi || m & Flag.raisesIPI != 0
         for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
-          if wantSoftirq && !hasSoftirq {
+          if wantSoftirq && m & Flag.isSoftirq == 0 {
             f.append(softirqEntry)
-            hasSoftirq = true
-            if raisesIPI[Int(softirqEntry)] { wantIPI = true }
+            m |= flags[Int(softirqEntry)]
+            if m & Flag.raisesIPI != 0 { wantIPI = true }
           }
-          if h >= 0 && wantIPI && !hasIPI {
+          if h >= 0 && wantIPI && m & Flag.isIPI == 0 {
             f.append(h)
-            hasIPI = true
-            if raisesSoftirq[Int(h)] { wantSoftirq = true }
+            m |= flags[Int(h)]
+            if m & Flag.raisesSoftirq != 0 { wantSoftirq = true }
           }
         }
       }
       for d in 0..<n {
         let midBatch = s.cpus[d].stack.contains { $0.kind == .softirq && $0.batch != 0 }
-        raise(&x.future[d], pending: s.cpus[d].softirqPending != 0 || midBatch, ipi: s.cpus[d].ipiPending)
+        raise(&x.future[d], &x.futureFlags[d], pending: s.cpus[d].softirqPending != 0 || midBatch, ipi: s.cpus[d].ipiPending)
       }
-      raise(&x.floating, pending: false, ipi: false)
+      raise(&x.floating, &x.floatingFlags, pending: false, ipi: false)
     }
     addRaised()
     var anyFreeWakeable = false
-    func touchesScheduler(_ entries: [Int32]) -> Bool { entries.contains { scheduler[Int($0)] } }
-    let canWake = touchesScheduler(x.floating) || x.future.contains(where: touchesScheduler) || s.tasks.contains { $0.waitGP >= 0 }
+    let canWake = (x.futureFlags.reduce(x.floatingFlags, |) & Flag.scheduler) != 0 || s.tasks.contains { $0.waitGP >= 0 }
     if canWake && !x.sleepers.isEmpty {
-      for (t, from, to) in x.sleepers {
+      for (t, from, to, m) in x.sleepers {
         if let p = program.tasks[t].cpu {
           x.future[p].append(contentsOf: x.sleeperEntries[from..<to])
+          x.futureFlags[p] |= m
           x.wakeable[p] = true
         } else {
           x.floating.append(contentsOf: x.sleeperEntries[from..<to])
+          x.floatingFlags |= m
           anyFreeWakeable = true
         }
       }
