@@ -6,3 +6,11 @@ extension Array {
     if !isEmpty { removeAll(keepingCapacity: true) }
   }
 }
+
+extension Array {
+  /// Both arrays are views of the same storage, so equal element by element (an array a
+  /// step did not write is still its parent's).
+  @inline(__always) func sharesStorage(with other: [Element]) -> Bool {
+    count == other.count && withUnsafeBufferPointer { a in other.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+  }
+}

@@ -153,27 +153,40 @@ extension Machine {
   func stayedWithin(_ s: MachineState, _ t: MachineState, cpu: Int, ownTask own: Int32, _ fp: StepFootprint) -> Bool {
     if fp.unbounded { return false }
     if s.rcu != t.rcu || s.preemptionsLeft != t.preemptionsLeft { return false }
-    for d in s.cpus.indices where d != cpu {
-      let a = s.cpus[d], b = t.cpus[d]
-      if a.current != b.current || a.stack.count != b.stack.count || a.softirqPending != b.softirqPending
-        || a.ipiPending != b.ipiPending || a.rcuCallbacks != b.rcuCallbacks { return false }
+    // An array the step did not write is still the parent's storage (copy on write, and
+    // states built from remembered parts share what they did not replace): nothing in it
+    // changed, without comparing its elements.
+    if !s.cpus.sharesStorage(with: t.cpus) {
+      for d in s.cpus.indices where d != cpu {
+        let a = s.cpus[d], b = t.cpus[d]
+        if a.current != b.current || a.stack.count != b.stack.count || a.softirqPending != b.softirqPending
+          || a.ipiPending != b.ipiPending || a.rcuCallbacks != b.rcuCallbacks { return false }
+      }
     }
-    for i in s.tasks.indices {
-      let a = s.tasks[i], b = t.tasks[i]
-      if a.status == b.status && a.state == b.state && a.onRQ == b.onRQ && a.waitGP == b.waitGP
-        && a.cpu == b.cpu && a.waitLock == b.waitLock
-        && a.waitFor == b.waitFor { continue }
-      if !(fp.scheduler && Int32(i) == own) { return false }
+    if !s.tasks.sharesStorage(with: t.tasks) {
+      for i in s.tasks.indices {
+        let a = s.tasks[i], b = t.tasks[i]
+        if a.status == b.status && a.state == b.state && a.onRQ == b.onRQ && a.waitGP == b.waitGP
+          && a.cpu == b.cpu && a.waitLock == b.waitLock
+          && a.waitFor == b.waitFor { continue }
+        if !(fp.scheduler && Int32(i) == own) { return false }
+      }
     }
     // Compare before testing membership: most locks are unchanged. Queues are compared only
     // where either state has any (`LockQueueTable`).
-    for l in s.locks.indices {
-      if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter { continue }
-      if !fp.locks.contains(l) { return false }
+    if !s.locks.sharesStorage(with: t.locks) {
+      for l in s.locks.indices {
+        if s.locks[l].owner == t.locks[l].owner && s.locks[l].pendingWriter == t.locks[l].pendingWriter { continue }
+        if !fp.locks.contains(l) { return false }
+      }
     }
     guard s.lockQueues.allDifferences(from: t.lockQueues, { fp.locks.contains($0) }) else { return false }
-    for g in s.globals.indices where s.globals[g] != t.globals[g] && !fp.writes.contains(g) { return false }
-    for l in s.lists.indices where s.lists[l] != t.lists[l] && !fp.lists.contains(l) { return false }
+    if !s.globals.sharesStorage(with: t.globals) {
+      for g in s.globals.indices where s.globals[g] != t.globals[g] && !fp.writes.contains(g) { return false }
+    }
+    if !s.lists.sharesStorage(with: t.lists) {
+      for l in s.lists.indices where s.lists[l] != t.lists[l] && !fp.lists.contains(l) { return false }
+    }
     return true
   }
 }
