@@ -199,13 +199,13 @@ func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_so
 }
 
 @Suite struct StepFootprintTests {
-  /// A step's footprint holds at most `SmallIDSet.capacity` slots of a kind. A visible read of
+  /// A step's footprint holds at most `SmallIDSet<16>.capacity` slots read. A visible read of
   /// more must leave its CPU unreduced, never drop the slots beyond: here the read of 17
   /// globals races with the other CPU's store to the last one, and the BUG_ON fires only
   /// when the store comes first. Were the 17th slot dropped, the read would look independent
   /// of the store, the store would be postponed past it, and reduction would miss the bug.
   @Test func aReadOfMoreSlotsThanAFootprintHoldsIsNotCutShort() throws {
-    let names = (0...SmallIDSet.capacity).map { "g\($0)" }
+    let names = (0...SmallIDSet<16>.capacity).map { "g\($0)" }
     let p = try #require(programWithPrelude("""
       scenario "wide read";
       cpus 2;

@@ -87,7 +87,7 @@ extension Machine {
 
   /// `dynamicReads(_:_:_:cpu:into:)` for expression node `node` of the flat code: the same
   /// slots, the same failures.
-  func dynamicReads(node: Int32, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet) -> Bool {
+  func dynamicReads(node: Int32, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet<16>) -> Bool {
     switch code.node(node) {
     case .constant, .local, .query: return true
     case .global(let slot): return set.insert(slot)
@@ -116,8 +116,8 @@ extension Machine {
   }
 
   /// Adds the global slots evaluating `e` reads now; false if evaluation fails (a bug step)
-  /// or they are more than `SmallIDSet.capacity`.
-  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet) -> Bool {
+  /// or they are more than `SmallIDSet<16>.capacity`.
+  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet<16>) -> Bool {
     switch e {
     case .constant, .local, .query: return true
     case .global(let slot): return set.insert(slot)

@@ -1,16 +1,19 @@
 /// What one step touches (`Machine.runFootprint`): a handful of locks, global slots and lists,
-/// held inline (up to `SmallIDSet.capacity` of each).
+/// held inline (up to each set's `capacity`).
 ///
 /// A step's footprint was a `Footprint` of four `BitSet`s, and the first member of each
 /// allocated its word array: some 2,300 instructions per CPU per selected state, most of the
 /// selection on the spin rings, and every copy retained four arrays. These are plain values.
 /// Futures stay `Footprint`s (unions over whole functions, built once per program); a step is
 /// checked against them member by member.
+/// A step takes at most one lock or list and writes at most two slots, so those sets hold
+/// four; the reads hold sixteen. (At 16 each, a footprint was 290 bytes, copied several times
+/// per CPU per selected state.)
 struct StepFootprint: Sendable {
-  var locks = SmallIDSet()
-  var reads = SmallIDSet()
-  var writes = SmallIDSet()
-  var lists = SmallIDSet()
+  var locks = SmallIDSet<4>()
+  var reads = SmallIDSet<16>()
+  var writes = SmallIDSet<4>()
+  var lists = SmallIDSet<4>()
   /// Touches its own task's scheduler state (see `Footprint.scheduler`).
   var scheduler = false
   /// Could not be bounded: dependent with everything.
@@ -29,14 +32,12 @@ struct StepFootprint: Sendable {
 }
 
 /// Up to `capacity` small non-negative ids, inline, without duplicates. A step that would
-/// need more (a visible instruction reading more than 16 distinct global slots; a step takes
-/// at most one lock or list and writes at most two slots) reports no footprint at all
-/// (`insert` fails): its CPU is then not reduced at that state, which costs reduction, never
-/// soundness. `StepFootprintTests` checks that such a step's reads are not cut short.
-struct SmallIDSet: Sendable {
-  static let capacity = 16
-  private var ids: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
-    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+/// need more (a visible instruction reading more than 16 distinct global slots) reports no
+/// footprint at all (`insert` fails): its CPU is then not reduced at that state, which costs
+/// reduction, never soundness. `StepFootprintTests` checks that such a step's reads are not
+/// cut short.
+struct SmallIDSet<let capacity: Int>: Sendable {
+  private var ids = InlineArray<capacity, Int32>(repeating: 0)
   private(set) var count = 0
 
   var isEmpty: Bool { count == 0 }
@@ -44,25 +45,20 @@ struct SmallIDSet: Sendable {
   /// Adds `i`; false if the set is full.
   mutating func insert(_ i: Int) -> Bool {
     if contains(i) { return true }
-    guard count < SmallIDSet.capacity else { return false }
-    let n = count
-    withUnsafeMutableBytes(of: &ids) { $0.storeBytes(of: Int32(truncatingIfNeeded: i), toByteOffset: n * 4, as: Int32.self) }
+    guard count < capacity else { return false }
+    ids[count] = Int32(truncatingIfNeeded: i)
     count += 1
     return true
   }
 
   func contains(_ i: Int) -> Bool {
-    withUnsafeBytes(of: ids) { raw in
-      for k in 0..<count where Int(raw.load(fromByteOffset: k * 4, as: Int32.self)) == i { return true }
-      return false
-    }
+    for k in 0..<count where Int(ids[k]) == i { return true }
+    return false
   }
 
   /// Whether a member is in `set` (any member, if `set` is everything).
   func meets(_ set: BitSet) -> Bool {
-    withUnsafeBytes(of: ids) { raw in
-      for k in 0..<count where set.contains(Int(raw.load(fromByteOffset: k * 4, as: Int32.self))) { return true }
-      return false
-    }
+    for k in 0..<count where set.contains(Int(ids[k])) { return true }
+    return false
   }
 }
