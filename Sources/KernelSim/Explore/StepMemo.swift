@@ -161,8 +161,9 @@ struct StepMemo {
   }
 
   /// The CPU and tasks whose parts a memo of `choice` in `s` is keyed by, or nil if the step
-  /// may read more than those (see above).
-  func scope(_ s: MachineState, _ choice: Choice) -> Scope? {
+  /// may read more than those (see above). `mutating` though it changes nothing, to be passed
+  /// the memo by address (see `VisitedSet.parts(_:into:)`): it is asked for every choice.
+  mutating func scope(_ s: MachineState, _ choice: Choice) -> Scope? {
     guard enabled else { return nil }
     switch choice {
     case .run(let c, _):
