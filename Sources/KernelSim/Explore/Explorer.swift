@@ -69,6 +69,8 @@ public struct Explorer {
     let reducer = PersistentSets(machine: machine)
     var memo = SelectionMemo()
     var selectionScratch = PersistentSets.Scratch()
+    // The choices of the set being tried (reused: an array per set tried was an allocation).
+    var subset: [Int] = []
     // The cycle proviso's graph, and the states it sent back to be expanded in full.
     var cycles = ReducedCycles()
     var expandInFull = Set<Int32>()
@@ -260,7 +262,8 @@ public struct Explorer {
           memo.record(shape, found: !sets.isEmpty)
         }
         candidates: for sel in sets {
-          let subset = choices.indices.filter { sel.cpus[reducer.owner(choices[$0])] }
+          subset.clear()
+          for k in choices.indices where sel.contains(reducer.owner(choices[k])) { subset.append(k) }
           for i in subset {
             compute(i)
             let cpu = reducer.owner(choices[i])
@@ -271,7 +274,7 @@ public struct Explorer {
             // postponed CPUs would never run on that path). The cycle proviso is checked on
             // the graph once the queue runs dry (`ReducedCycles`).
             if computed[i]!.bug != nil || computed[i]!.cycle != nil || computed[i]!.seen.map({ deadlocked.contains($0) }) ?? false
-              || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, sel.footprints[cpu]) {
+              || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, selectionScratch.footprint(of: cpu)) {
               continue candidates
             }
           }

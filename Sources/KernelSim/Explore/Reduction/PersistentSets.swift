@@ -112,11 +112,13 @@ struct PersistentSets: Sendable {
     }
   }
 
-  /// The result of a selection: which CPUs' choices to expand, and the footprint each CPU's
-  /// steps were assumed to stay within.
-  struct Selection {
-    var cpus: [Bool]
-    var footprints: [StepFootprint]
+  /// The result of a selection: which CPUs' choices to expand, as a mask (bit `c`: CPU `c`).
+  /// The footprint each CPU's steps were assumed to stay within is the scratch's
+  /// (`Scratch.footprint(of:)`): an array of flags per set and of footprints per state were
+  /// allocations, some 600 instructions each.
+  struct Selection: Equatable {
+    var cpus: UInt32
+    func contains(_ cpu: Int) -> Bool { cpus & (1 << UInt32(cpu)) != 0 }
   }
 
   /// Working storage for `select`, kept by the caller from state to state: selection used to
@@ -139,6 +141,12 @@ struct PersistentSets: Sendable {
     var wakeable: [Bool] = []
     var rows: [UInt32] = []
     var work: [Int] = []
+    /// The sets found, each with its number of choices, and then in the order returned.
+    var candidates: [(count: Int, cpus: UInt32)] = []
+    var selections: [Selection] = []
+
+    /// The footprint CPU `cpu`'s steps were assumed to stay within by the last selection.
+    func footprint(of cpu: Int) -> StepFootprint { step[cpu] ?? .everything }
 
     init() {}
 
@@ -354,7 +362,7 @@ struct PersistentSets: Sendable {
       x.rows[d] = mask
       return mask
     }
-    var candidates: [(count: Int, cpus: UInt32)] = []
+    x.candidates.clear()
     for c in 0..<n where x.enabledOn[c] > 0 && x.step[c] != nil {
       var inT: UInt32 = 1 << UInt32(c)
       x.work.clear()
@@ -373,15 +381,25 @@ struct PersistentSets: Sendable {
       guard usable else { continue }
       var count = 0
       for e in 0..<n where inT & (1 << UInt32(e)) != 0 { count += x.enabledOn[e] }
-      if count > 0 && count < choices.count && !candidates.contains(where: { $0.cpus == inT }) {
-        candidates.append((count, inT))
+      if count > 0 && count < choices.count && !x.candidates.contains(where: { $0.cpus == inT }) {
+        x.candidates.append((count, inT))
       }
     }
-    if candidates.isEmpty { return [] }
-    // Smallest first; the stable sort keeps the lowest starting CPU first among equals.
-    let footprints = x.step.map { $0 ?? .everything }
-    return candidates.enumerated().sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }
-      .map { c in Selection(cpus: (0..<n).map { c.element.cpus & (1 << UInt32($0)) != 0 }, footprints: footprints) }
+    x.selections.clear()
+    if x.candidates.isEmpty { return [] }
+    // Smallest first; among equals, in the order found (the lowest starting CPU first): a
+    // stable insertion sort of a handful.
+    for k in x.candidates.indices.dropFirst() {
+      let item = x.candidates[k]
+      var j = k
+      while j > 0 && x.candidates[j - 1].count > item.count {
+        x.candidates[j] = x.candidates[j - 1]
+        j -= 1
+      }
+      x.candidates[j] = item
+    }
+    for c in x.candidates { x.selections.append(Selection(cpus: c.cpus)) }
+    return x.selections
   }
 
   /// The CPUs of every context that keeps `lock` from its spinner: holders, readers, and (for a
