@@ -134,7 +134,6 @@ struct PersistentSets: Sendable {
     /// The union of the `Flag`s of each future's entries, and of `floating`'s.
     var futureFlags: [UInt8] = []
     var floatingFlags: UInt8 = 0
-    var entries: [Int32] = []
     /// Sleeping tasks, where their entries are in `sleeperEntries`, and their flags.
     var sleepers: [(task: Int, from: Int, to: Int, flags: UInt8)] = []
     var sleeperEntries: [Int32] = []
@@ -263,28 +262,29 @@ struct PersistentSets: Sendable {
         case .done, .running: continue
         default: break
         }
-        x.entries.clear()
-        var m: UInt8 = 0
-        remaining(tasks[t].context, into: &x.entries, flags: &m)
-        if x.entries.isEmpty {
-          x.entries.append(Int32(program.tasks[t].entry))
-          m = flags[program.tasks[t].entry]
+        // Straight into the future the task belongs to (collecting its entries apart and
+        // copying them over emptied and appended an array per task per state).
+        func add(into f: inout [Int32], flags m: inout UInt8) {
+          let before = f.count
+          remaining(tasks[t].context, into: &f, flags: &m)
+          if f.count == before {
+            f.append(Int32(program.tasks[t].entry))
+            m |= flags[program.tasks[t].entry]
+          }
         }
         switch status {
         case .ready(let c) where c >= 0:
-          x.future[c].append(contentsOf: x.entries)
-          x.futureFlags[c] |= m
+          add(into: &x.future[c], flags: &x.futureFlags[c])
         case .ready:
           if let p = program.tasks[t].cpu {
-            x.future[p].append(contentsOf: x.entries)
-            x.futureFlags[p] |= m
+            add(into: &x.future[p], flags: &x.futureFlags[p])
           } else {
-            x.floating.append(contentsOf: x.entries)
-            x.floatingFlags |= m
+            add(into: &x.floating, flags: &x.floatingFlags)
           }
         default:
           let from = x.sleeperEntries.count
-          x.sleeperEntries.append(contentsOf: x.entries)
+          var m: UInt8 = 0
+          add(into: &x.sleeperEntries, flags: &m)
           x.sleepers.append((t, from, x.sleeperEntries.count, m))
         }
       }
