@@ -65,6 +65,34 @@ struct PersistentSets: Sendable {
   /// entry's bit sets), one byte per entry: `Flag`s. A future keeps the union of its entries'
   /// flags as they are added, so that what it may raise or wake is known without scanning it.
   let flags: [UInt8]
+  /// `table`'s entries folded to 64 bits a set (`Summary`).
+  let summaries: [Summary]
+
+  /// A footprint's sets folded into one word each (bit `id & 63`; every bit for "everything"):
+  /// two footprints whose folded sets do not meet, neither unbounded nor both touching the
+  /// scheduler, do not conflict (`Footprint.conflicts`, `StepFootprint.conflicts`); where
+  /// they meet, the sets themselves decide.
+  struct Summary {
+    var locks: UInt64 = 0, reads: UInt64 = 0, writes: UInt64 = 0, lists: UInt64 = 0
+    var scheduler = false, unbounded = false
+
+    init(_ f: Footprint) {
+      func fold(_ b: BitSet) -> UInt64 { b.isEverything ? ~0 : b.words.reduce(0, |) }
+      locks = fold(f.locks); reads = fold(f.reads); writes = fold(f.writes); lists = fold(f.lists)
+      scheduler = f.scheduler; unbounded = f.unbounded
+    }
+
+    init(_ f: StepFootprint) {
+      locks = f.locks.folded; reads = f.reads.folded; writes = f.writes.folded; lists = f.lists.folded
+      scheduler = f.scheduler; unbounded = f.unbounded
+    }
+
+    /// False only where the two footprints cannot conflict.
+    @inline(__always) func mayConflict(with o: Summary) -> Bool {
+      unbounded || o.unbounded || locks & o.locks != 0 || lists & o.lists != 0
+        || writes & (o.writes | o.reads) != 0 || reads & o.writes != 0 || (scheduler && o.scheduler)
+    }
+  }
   enum Flag {
     static let raisesSoftirq: UInt8 = 1, raisesIPI: UInt8 = 2
     /// The entry is the softirq actions' union, or the irq_work handler.
@@ -93,6 +121,7 @@ struct PersistentSets: Sendable {
     flags[Int(softirqEntry)] |= Flag.isSoftirq
     if let h = ipiEntry { flags[Int(h)] |= Flag.isIPI }
     self.flags = flags
+    summaries = table.map(Summary.init)
   }
 
   /// The entry of `table` for a frame of `function` about to execute `pc` (a caller's frame
@@ -336,8 +365,14 @@ struct PersistentSets: Sendable {
     }
     // Entries are read in place through a buffer pointer: subscripting `table` copied each
     // Footprint out (a retain and a release of its four word arrays).
-    func conflicts(_ fp: StepFootprint, _ entries: [Int32]) -> Bool {
-      table.withUnsafeBufferPointer { t in entries.contains { fp.conflicts(with: t[Int($0)]) } }
+    // Each entry first against its summary (`Summary`): only where the folded sets meet is
+    // the exact test run (most entries share nothing with a step).
+    func conflicts(_ fp: StepFootprint, _ folded: Summary, _ entries: [Int32]) -> Bool {
+      table.withUnsafeBufferPointer { t in
+        summaries.withUnsafeBufferPointer { sums in
+          entries.contains { e in sums[Int(e)].mayConflict(with: folded) && fp.conflicts(with: t[Int(e)]) }
+        }
+      }
     }
 
     for c in 0..<n where s.top(of: c) == nil && (x.wakeable[c] || anyFreeWakeable) { x.step[c] = nil }
@@ -353,8 +388,8 @@ struct PersistentSets: Sendable {
       if rowKnown & (1 << UInt32(d)) != 0 { return x.rows[d] }
       rowKnown |= 1 << UInt32(d)
       var mask: UInt32 = 0
-      if let fp = x.step[d], !conflicts(fp, x.floating) {
-        for e in 0..<n where e != d && conflicts(fp, x.future[e]) { mask |= 1 << UInt32(e) }
+      if let fp = x.step[d], case let folded = Summary(fp), !conflicts(fp, folded, x.floating) {
+        for e in 0..<n where e != d && conflicts(fp, folded, x.future[e]) { mask |= 1 << UInt32(e) }
         for e in x.needs[d] { mask |= 1 << UInt32(e) }
       } else {
         unusableCPUs |= 1 << UInt32(d)

@@ -56,6 +56,13 @@ struct SmallIDSet<let capacity: Int>: Sendable {
     return false
   }
 
+  /// The members folded into one word: bit `id & 63` for each.
+  var folded: UInt64 {
+    var w: UInt64 = 0
+    for k in 0..<count { w |= 1 << UInt64(ids[k] & 63) }
+    return w
+  }
+
   /// Whether a member is in `set` (any member, if `set` is everything).
   func meets(_ set: BitSet) -> Bool {
     for k in 0..<count where set.contains(Int(ids[k])) { return true }
