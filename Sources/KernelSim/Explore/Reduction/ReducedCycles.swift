@@ -55,6 +55,17 @@ struct ReducedCycles {
 
   func isReduced(_ id: Int32) -> Bool { Int(id) < reduced.count && reduced[Int(id)] }
 
+  /// Sorts `ids` and removes repeats.
+  static func sortUnique(_ ids: inout [Int32]) {
+    ids.sort()
+    var kept = 0
+    for i in ids.indices where i == 0 || ids[i] != ids[i - 1] {
+      ids[kept] = ids[i]
+      kept += 1
+    }
+    ids.removeLast(ids.count - kept)
+  }
+
   /// The states to expand in full so that no cycle is left among states expanded through a
   /// subset, in increasing id order (empty when there is none).
   mutating func statesToExpand() -> [Int32] {
@@ -82,12 +93,17 @@ struct ReducedCycles {
       if e >= firstNew { roots.append(from[e]) }
     }
     guard anyBack, !roots.isEmpty else { return [] }
-    roots = Array(Set(roots)).sorted()
+    ReducedCycles.sortUnique(&roots)
 
     // The states on kept edges, numbered densely in id order (so comparing numbers compares
     // ids): the arrays below are sized by them, not by every stored state (they were 20 bytes
     // per stored state, a fifth of srcu_rq_lock_irq_work_fix's heap at its peak).
-    let nodes = Array(Set(keep.flatMap { [from[$0], to[$0]] })).sorted()
+    // (Sorted and deduplicated in place: a set of them, built from an array literal per edge,
+    // was most of this check's cost on the spin rings.)
+    var nodes: [Int32] = []
+    nodes.reserveCapacity(2 * keep.count)
+    for e in keep { nodes.append(from[e]); nodes.append(to[e]) }
+    ReducedCycles.sortUnique(&nodes)
     func dense(_ id: Int32) -> Int {
       var lo = 0, hi = nodes.count
       while lo < hi {
