@@ -156,7 +156,10 @@ struct PersistentSets: Sendable {
   struct Scratch {
     var enabledOn: [Int] = []
     var runEnabled: [Bool] = []
-    var step: [StepFootprint?] = []
+    /// Each CPU's next step's footprint, valid where its bit in `hasStep` is set (an optional
+    /// per CPU was a copy of some 150 bytes to empty it, per state).
+    var step: [StepFootprint] = []
+    var hasStep: UInt32 = 0
     var needs: [[Int]] = []
     var future: [[Int32]] = []
     var floating: [Int32] = []
@@ -174,7 +177,7 @@ struct PersistentSets: Sendable {
     var selections: [Selection] = []
 
     /// The footprint CPU `cpu`'s steps were assumed to stay within by the last selection.
-    func footprint(of cpu: Int) -> StepFootprint { step[cpu] ?? .everything }
+    func footprint(of cpu: Int) -> StepFootprint { hasStep & (1 << UInt32(cpu)) != 0 ? step[cpu] : .everything }
 
     init() {}
 
@@ -183,13 +186,13 @@ struct PersistentSets: Sendable {
       if enabledOn.count != n {
         enabledOn = Array(repeating: 0, count: n)
         runEnabled = Array(repeating: false, count: n)
-        step = Array(repeating: nil, count: n)
+        step = Array(repeating: StepFootprint(), count: n)
         wakeable = Array(repeating: false, count: n)
       }
+      hasStep = 0
       for i in 0..<n {
         enabledOn[i] = 0
         runEnabled[i] = false
-        step[i] = nil
         wakeable[i] = false
       }
       if needs.count != n { needs = Array(repeating: [], count: n) }
@@ -243,6 +246,7 @@ struct PersistentSets: Sendable {
         }
         if s.preemptionsLeft > 0 && preemptible(s, cpu: c) { continue }
         x.step[c] = fp
+        x.hasStep |= 1 << UInt32(c)
       } else {
         // Idle: picks change a task's scheduler state; an outside wakeup could add a pick
         // (checked below, once the futures are known).
@@ -251,11 +255,12 @@ struct PersistentSets: Sendable {
         var fp = StepFootprint()
         fp.scheduler = true
         x.step[c] = fp
+        x.hasStep |= 1 << UInt32(c)
       }
     }
 
     // Cheap exit before the futures: no CPU with a choice can start a persistent set.
-    guard (0..<n).contains(where: { x.enabledOn[$0] > 0 && x.step[$0] != nil }) else { return [] }
+    guard (0..<n).contains(where: { x.enabledOn[$0] > 0 && x.hasStep & (1 << UInt32($0)) != 0 }) else { return [] }
 
     // What may still run on each CPU (from outside T's point of view), and what may run on a
     // CPU not known yet (free tasks).
@@ -375,7 +380,7 @@ struct PersistentSets: Sendable {
       }
     }
 
-    for c in 0..<n where s.top(of: c) == nil && (x.wakeable[c] || anyFreeWakeable) { x.step[c] = nil }
+    for c in 0..<n where s.top(of: c) == nil && (x.wakeable[c] || anyFreeWakeable) { x.hasStep &= ~(1 << UInt32(c)) }
 
     // Sets of CPUs as bit masks (at most 16 CPUs). Which CPUs' futures a CPU's step conflicts
     // with is worked out once per CPU, the first time a candidate reaches it: the candidates
@@ -388,7 +393,9 @@ struct PersistentSets: Sendable {
       if rowKnown & (1 << UInt32(d)) != 0 { return x.rows[d] }
       rowKnown |= 1 << UInt32(d)
       var mask: UInt32 = 0
-      if let fp = x.step[d], case let folded = Summary(fp), !conflicts(fp, folded, x.floating) {
+      let fp = x.step[d]
+      let folded = Summary(fp)
+      if x.hasStep & (1 << UInt32(d)) != 0 && !conflicts(fp, folded, x.floating) {
         for e in 0..<n where e != d && conflicts(fp, folded, x.future[e]) { mask |= 1 << UInt32(e) }
         for e in x.needs[d] { mask |= 1 << UInt32(e) }
       } else {
@@ -398,7 +405,7 @@ struct PersistentSets: Sendable {
       return mask
     }
     x.candidates.clear()
-    for c in 0..<n where x.enabledOn[c] > 0 && x.step[c] != nil {
+    for c in 0..<n where x.enabledOn[c] > 0 && x.hasStep & (1 << UInt32(c)) != 0 {
       var inT: UInt32 = 1 << UInt32(c)
       x.work.clear()
       x.work.append(c)
