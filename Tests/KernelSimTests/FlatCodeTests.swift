@@ -86,7 +86,7 @@ import Testing
       case .binary(let op, let a, let b): return .binary(op, tree(a), tree(b))
       case .conditional(let a, let b, let c): return .conditional(tree(a), tree(b), tree(c))
       case .query(let q): return .query(q)
-      case .other(let k): return m.code.others[Int(k)]
+      case .other(let k, _): return m.code.others[Int(k)]
       }
     }
     func arguments(_ start: Int32, _ count: Int32) -> [CExpr] { (0..<Int(count)).map { tree(m.code.argument(start, $0)) } }

@@ -199,6 +199,27 @@ func exploreBothWays(_ p: Program, sourceLocation: Testing.SourceLocation = #_so
 }
 
 @Suite struct StepFootprintTests {
+  /// `container_of(p, ...)` reads `p`: a step evaluating it has `p`'s slot among its reads
+  /// (the flat code keeps the pointer operand as a node for this; were it not read, a store
+  /// to `p` on another CPU would look independent of the step).
+  @Test func containerOfReadsItsPointer() throws {
+    let p = try #require(program("""
+      scenario "container_of";
+      cpus 1;
+      struct inner { int x; };
+      struct dev { int a; struct inner in; };
+      struct dev dev0;
+      struct inner *cur;
+      task t on cpu0 { cur = &dev0.in; struct dev *d = container_of(cur, struct dev, in); d->a = 1; }
+      """))
+    let m = Machine(program: p, irqBound: nil, preemptions: nil, fusesEnables: false)
+    let slot = try #require(p.globals.firstIndex { $0.name == "cur" })
+    let run = soloRun(p)
+    #expect(run.bug == nil)
+    let readers = run.states.filter { s in s.cpus[0].current >= 0 && m.runFootprint(s, cpu: 0)?.reads.contains(slot) == true }
+    #expect(readers.count == 1, "steps reading cur: \(readers.count)")
+  }
+
   /// A step's footprint holds at most `SmallIDSet<16>.capacity` slots read. A visible read of
   /// more must leave its CPU unreduced, never drop the slots beyond: here the read of 17
   /// globals races with the other CPU's store to the last one, and the BUG_ON fires only

@@ -41,8 +41,9 @@ enum FlatExpr {
   case conditional(Int32, Int32, Int32)
   case query(CExpr.Query)
   /// An expression evaluated from its `CExpr` (`InstructionTable.others`): `container_of`,
-  /// which compares struct names and is rare.
-  case other(Int32)
+  /// which compares struct names and is rare. `operand`: its pointer operand as a node, for
+  /// what only reads it (the reduction's footprints, `Machine.dynamicReads(node:...)`).
+  case other(Int32, operand: Int32)
 }
 
 /// Builds the flat forms of a program's instructions.
@@ -106,9 +107,10 @@ struct FlatCodeBuilder {
       let x = node(c), y = node(a)
       n = .conditional(x, y, node(b))
     case .query(let q): n = .query(q)
-    case .containerOf:
+    case .containerOf(let a, _, _):
+      let operand = node(a)
       others.append(e)
-      n = .other(Int32(others.count - 1))
+      n = .other(Int32(others.count - 1), operand: operand)
     }
     nodes.append(n)
     return Int32(nodes.count - 1)

@@ -305,7 +305,7 @@ extension Machine {
       }
     case .query(let q):
       return .success(query(q, s, ref, cpu: cpu))
-    case .other(let k):
+    case .other(let k, _):
       return evaluate(code.others[Int(k)], in: s, ref, cpu: cpu)
     }
   }

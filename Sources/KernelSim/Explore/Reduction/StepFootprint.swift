@@ -85,8 +85,8 @@ extension Machine {
     }
   }
 
-  /// `dynamicReads(_:_:_:cpu:into:)` for expression node `node` of the flat code: the same
-  /// slots, the same failures.
+  /// Adds the global slots evaluating expression node `node` of the flat code reads now; false
+  /// if evaluation fails (a bug step) or they are more than `SmallIDSet<16>.capacity`.
   func dynamicReads(node: Int32, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet<16>) -> Bool {
     switch code.node(node) {
     case .constant, .local, .query: return true
@@ -110,37 +110,8 @@ extension Machine {
       guard dynamicReads(node: a, s, ref, cpu: cpu, into: &set),
             case .success(let v) = evaluate(node: a, in: s, ref, cpu: cpu) else { return false }
       return dynamicReads(node: v != 0 ? b : c, s, ref, cpu: cpu, into: &set)
-    case .other(let k):
-      return dynamicReads(code.others[Int(k)], s, ref, cpu: cpu, into: &set)
-    }
-  }
-
-  /// Adds the global slots evaluating `e` reads now; false if evaluation fails (a bug step)
-  /// or they are more than `SmallIDSet<16>.capacity`.
-  func dynamicReads(_ e: CExpr, _ s: MachineState, _ ref: ContextRef, cpu: Int, into set: inout SmallIDSet<16>) -> Bool {
-    switch e {
-    case .constant, .local, .query: return true
-    case .global(let slot): return set.insert(slot)
-    case .load(let slotExpr):
-      guard dynamicReads(slotExpr, s, ref, cpu: cpu, into: &set),
-            case .success(let slot) = evaluate(slotExpr, in: s, ref, cpu: cpu), slot > 0, slot < s.globals.count else { return false }
-      return set.insert(slot)
-    case .field(let b, _): return dynamicReads(b, s, ref, cpu: cpu, into: &set)
-    case .element(_, _, let i): return dynamicReads(i, s, ref, cpu: cpu, into: &set)
-    case .unary(_, let a): return dynamicReads(a, s, ref, cpu: cpu, into: &set)
-    case .containerOf(let a, _, _): return dynamicReads(a, s, ref, cpu: cpu, into: &set)
-    case .binary(let op, let a, let b):
-      guard dynamicReads(a, s, ref, cpu: cpu, into: &set) else { return false }
-      if op == .and || op == .or {
-        // Short-circuit exactly as `evaluate` does: `p && p->x` never reads through NULL.
-        guard case .success(let l) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
-        if (op == .and && l == 0) || (op == .or && l != 0) { return true }
-      }
-      return dynamicReads(b, s, ref, cpu: cpu, into: &set)
-    case .conditional(let a, let b, let c):
-      guard dynamicReads(a, s, ref, cpu: cpu, into: &set),
-            case .success(let v) = evaluate(a, in: s, ref, cpu: cpu) else { return false }
-      return dynamicReads(v != 0 ? b : c, s, ref, cpu: cpu, into: &set)
+    case .other(_, let operand):  // container_of: only its pointer operand is read
+      return dynamicReads(node: operand, s, ref, cpu: cpu, into: &set)
     }
   }
 
