@@ -169,11 +169,11 @@ import Testing
     var reference: [Int32: StepMemo.Outcome] = [:]
     func key(_ n: Int32) -> StepMemo.Key {
       // Few distinct hash inputs but the data part: many collisions in the low bits.
-      StepMemo.Key(choice: 0, cpuPart: 1, task: 0, taskPart: n & 3, other: -1, otherPart: -2, locks: 2, data: n)
+      StepMemo.Key(choice: 0, task: 0, other: -1, before: StepMemo.ScopeParts(cpu: 1, task: n & 3, other: -2, locks: 2, data: n))
     }
     let total = Int32(StepMemo.maxSlots / 2 + 1000)
     for n in 0..<total {
-      let o = StepMemo.Outcome(cpuPart: n, taskPart: n &* 7, otherPart: -2, locks: n &+ 1, data: n &- 1, waits: n & 1 == 0)
+      let o = StepMemo.Outcome(after: StepMemo.ScopeParts(cpu: n, task: n &* 7, other: -2, locks: n &+ 1, data: n &- 1), waits: n & 1 == 0)
       if memo.count + 1 > StepMemo.maxSlots / 2 { reference.removeAll() }
       memo.record(key(n), o)
       reference[n] = o
@@ -182,7 +182,7 @@ import Testing
     for n in 0..<total {
       let got = memo.outcome(key(n))
       if let want = reference[n] {
-        #expect(got?.cpuPart == want.cpuPart && got?.taskPart == want.taskPart && got?.locks == want.locks && got?.data == want.data && got?.waits == want.waits, "\(n)")
+        #expect(got?.after == want.after && got?.waits == want.waits, "\(n)")
       } else {
         #expect(got == nil, "\(n) survived the emptying")
       }

@@ -124,10 +124,7 @@ public struct Explorer {
         return after >= 0 && visited.baselineTaskPart(t) != after
       }
       guard safe(scope.task) && safe(scope.other) else { return }
-      stepMemo.record(memoKey, StepMemo.Outcome(
-        cpuPart: successorParts.cpus[scope.cpu], taskPart: scope.task >= 0 ? successorParts.tasks[scope.task] : -2,
-        otherPart: scope.other >= 0 ? successorParts.tasks[scope.other] : -2, locks: successorParts.locks, data: successorParts.data,
-        waits: stepMemo.waits(next, scope)))
+      stepMemo.record(memoKey, StepMemo.Outcome(after: StepMemo.ScopeParts(successorParts, scope), waits: stepMemo.waits(next, scope)))
     }
 
     // Which tasks of `state`, the state being expanded, wait, and on which CPUs an interrupt context

@@ -67,23 +67,36 @@ struct StepMemo {
   /// False when the program reads other contexts in an invisible instruction.
   let enabled: Bool
 
-  struct Key: Equatable {
-    var choice: UInt32
-    var cpuPart: Int32
+  /// The part ids of a step's scope in one state: its CPU's, its two tasks' (-2: no such
+  /// task; -1: the task as in the initial state, left out of keys), the locks' and the data's.
+  /// What a step reads (in its key) and what it leaves (in its outcome).
+  struct ScopeParts: Equatable {
+    var cpu: Int32
     var task: Int32
-    var taskPart: Int32
     var other: Int32
-    var otherPart: Int32
     var locks: Int32
     var data: Int32
+
+    init(cpu: Int32, task: Int32, other: Int32, locks: Int32, data: Int32) {
+      (self.cpu, self.task, self.other, self.locks, self.data) = (cpu, task, other, locks, data)
+    }
+
+    init(_ parts: borrowing VisitedSet.Parts, _ scope: Scope) {
+      self.init(cpu: parts.cpus[scope.cpu], task: scope.task >= 0 ? parts.tasks[scope.task] : -2,
+                other: scope.other >= 0 ? parts.tasks[scope.other] : -2, locks: parts.locks, data: parts.data)
+    }
+  }
+
+  struct Key: Equatable {
+    var choice: UInt32
+    /// The scope's task indices (-1: none), with the parts they had.
+    var task: Int32
+    var other: Int32
+    var before: ScopeParts
   }
 
   struct Outcome {
-    var cpuPart: Int32
-    var taskPart: Int32
-    var otherPart: Int32
-    var locks: Int32
-    var data: Int32
+    var after: ScopeParts
     /// After the step, a context of its CPU or tasks waits (`waits(_:_:)`): the successor may
     /// then be on a waits-for cycle whatever the rest of the state is.
     var waits: Bool
@@ -112,8 +125,8 @@ struct StepMemo {
   /// netfs_four_tasks' hits.)
   private var table = ProbingTable<Key, Outcome>(
     slots: 1 << 10, maxSlots: StepMemo.maxSlots,
-    placeholder: (Key(choice: 0, cpuPart: 0, task: 0, taskPart: 0, other: 0, otherPart: 0, locks: 0, data: 0),
-                  Outcome(cpuPart: 0, taskPart: 0, otherPart: 0, locks: 0, data: 0, waits: false)))
+    placeholder: (Key(choice: 0, task: 0, other: 0, before: StepMemo.noParts), Outcome(after: StepMemo.noParts, waits: false)))
+  private static let noParts = ScopeParts(cpu: 0, task: 0, other: 0, locks: 0, data: 0)
   static let maxSlots = 1 << 17
 
   init(machine: Machine, enabled: Bool = true) {
@@ -206,10 +219,7 @@ struct StepMemo {
 
   /// The memo key of `choice` taken in a state with part ids `parts`, in `scope`.
   static func key(_ choice: Choice, _ parts: borrowing VisitedSet.Parts, _ scope: Scope) -> Key {
-    Key(choice: choice.packed, cpuPart: parts.cpus[scope.cpu],
-        task: Int32(scope.task), taskPart: scope.task >= 0 ? parts.tasks[scope.task] : -2,
-        other: Int32(scope.other), otherPart: scope.other >= 0 ? parts.tasks[scope.other] : -2,
-        locks: parts.locks, data: parts.data)
+    Key(choice: choice.packed, task: Int32(scope.task), other: Int32(scope.other), before: ScopeParts(parts, scope))
   }
 
   /// Whether `parts` (a parent's, with baseline marks) can key a memo of a step in `scope`:
@@ -235,7 +245,7 @@ extension StepMemo.Key: ProbingKey {
   var probeHash: UInt64 {
     var h = UInt64(choice) &* 0x9E37_79B9_7F4A_7C15
     @inline(__always) func mix(_ x: Int32) { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 29 }
-    mix(cpuPart); mix(task); mix(taskPart); mix(other); mix(otherPart); mix(locks); mix(data)
+    mix(before.cpu); mix(task); mix(before.task); mix(other); mix(before.other); mix(before.locks); mix(before.data)
     return h
   }
 }

@@ -225,12 +225,12 @@ struct VisitedSet {
     writers.vector.truncate(to: 0)
     writers.vector.reserve(ByteWriter.maxVarint * (5 + parent.cpus.count + 2 * parent.tasks.count))
     writers.vector.putUnchecked(parent.cpus.count)
-    for c in parent.cpus.indices { writers.vector.putUnchecked(Int(c == scope.cpu ? outcome.cpuPart : parent.cpus[c])) }
+    for c in parent.cpus.indices { writers.vector.putUnchecked(Int(c == scope.cpu ? outcome.after.cpu : parent.cpus[c])) }
     writers.vector.putUnchecked(parent.tasks.count)
     var last = -1
     for t in parent.tasks.indices {
       let scoped = t == scope.task || t == scope.other
-      let id = t == scope.task ? outcome.taskPart : t == scope.other ? outcome.otherPart : parent.tasks[t]
+      let id = t == scope.task ? outcome.after.task : t == scope.other ? outcome.after.other : parent.tasks[t]
       if id < 0 { continue }
       // An unchanged task the parent holds as in the initial state is left out, as `key` does.
       if !scoped && parent.baselineKnown && parent.baselineTasks & (1 << UInt64(t)) != 0 { continue }
@@ -238,8 +238,8 @@ struct VisitedSet {
       writers.vector.putUnchecked(Int(id))
     }
     writers.vector.putUnchecked(0)
-    writers.vector.putUnchecked(Int(outcome.locks))
-    writers.vector.putUnchecked(Int(outcome.data))
+    writers.vector.putUnchecked(Int(outcome.after.locks))
+    writers.vector.putUnchecked(Int(outcome.after.data))
     return writers.vector.withBytes(from: 0) { StateKey(raw: $0) }
   }
 
@@ -251,17 +251,17 @@ struct VisitedSet {
   mutating func state(replacing parent: MachineState, _ parentParts: borrowing Parts, _ scope: StepMemo.Scope,
                       _ outcome: StepMemo.Outcome) -> MachineState {
     var next = parent
-    if outcome.cpuPart != parentParts.cpus[scope.cpu] { next.cpus[scope.cpu] = cpuPart(Int(outcome.cpuPart)) }
+    if outcome.after.cpu != parentParts.cpus[scope.cpu] { next.cpus[scope.cpu] = cpuPart(Int(outcome.after.cpu)) }
     // Each task in turn, not through an array literal of the two (an allocation per state).
-    if scope.task >= 0 && outcome.taskPart != parentParts.tasks[scope.task] {
-      next.tasks[scope.task] = outcome.taskPart >= 0 ? taskPart(Int(outcome.taskPart), index: scope.task) : baseline.tasks[scope.task]
+    if scope.task >= 0 && outcome.after.task != parentParts.tasks[scope.task] {
+      next.tasks[scope.task] = outcome.after.task >= 0 ? taskPart(Int(outcome.after.task), index: scope.task) : baseline.tasks[scope.task]
     }
-    if scope.other >= 0 && outcome.otherPart != parentParts.tasks[scope.other] {
-      next.tasks[scope.other] = outcome.otherPart >= 0 ? taskPart(Int(outcome.otherPart), index: scope.other) : baseline.tasks[scope.other]
+    if scope.other >= 0 && outcome.after.other != parentParts.tasks[scope.other] {
+      next.tasks[scope.other] = outcome.after.other >= 0 ? taskPart(Int(outcome.after.other), index: scope.other) : baseline.tasks[scope.other]
     }
-    if outcome.locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(outcome.locks)) }
-    if outcome.data != parentParts.data {
-      let d = dataPart(Int(outcome.data))
+    if outcome.after.locks != parentParts.locks { (next.locks, next.lockQueues) = locksPart(Int(outcome.after.locks)) }
+    if outcome.after.data != parentParts.data {
+      let d = dataPart(Int(outcome.after.data))
       next.globals = d.globals
       next.firesLeft = d.firesLeft
       next.lists = d.lists
