@@ -9,8 +9,8 @@ extension Ksim {
       discussion: """
         Each seed generates a small scenario (random locks, orders, flavours, interrupt sources, a \
         softirq); both searches must report the same findings, and the reduced search must store \
-        the same states in the same order without the step memo. A disagreement prints the seed \
-        and the scenario and exits 1.
+        the same states in the same order with the step memo as without it. A disagreement prints \
+        the seed and the scenario and exits 1.
         """)
 
     @Option(help: "Number of generated scenarios.")
@@ -21,6 +21,11 @@ extension Ksim {
 
     @Option(name: .customLong("max-states"), help: "Skip a case whose plain search stores more states than this.")
     var maxStates: Int = 1_000_000
+
+    func validate() throws {
+      if cases < 1 { throw ValidationError("--cases must be ≥ 1") }
+      if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
+    }
 
     func run() throws {
       installInterruptHandler()

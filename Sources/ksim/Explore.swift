@@ -42,22 +42,25 @@ extension Ksim {
     func validate() throws {
       if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
+      if let m = maxMemory, m < 1 { throw ValidationError("--max-memory must be ≥ 1 (MiB)") }
     }
 
     func run() throws {
-      let (programs, failed) = loadScenarios(files)
       installInterruptHandler()
+      let (programs, failed) = loadScenarios(files)
       var options = ExploreOptions(irqBound: irqBound, maxStates: maxStates, preemptions: preemptions, reduction: !noReduction)
       options.maxMemory = maxMemory.map { $0 << 20 }
       var results: [ExplorationResult] = []
-      var mismatch = false
+      var mismatch = false, undecided = 0
       let width = programs.map { $0.name.count }.max() ?? 0
-      for p in programs {
+      for (i, p) in programs.enumerated() {
         let r = Explorer(program: p, options: options).run(progress: progressReporter(p.name), stop: interruptFlag)
         endProgress()
         results.append(r)
-        if Verdict(r).matches == false { mismatch = true }
-        if Verdict(r).matches == nil && !r.deadlocks.isEmpty { mismatch = true }
+        let v = Verdict(r)
+        if v.matches == false { mismatch = true }
+        if v.expected == nil && !r.deadlocks.isEmpty { mismatch = true }
+        if v.undecided || (v.expected == nil && !r.statistics.complete) { undecided += 1 }
         if format == .text {
           if summary { print(TextReport.verdictLine(r, nameWidth: width, timing: timing)) } else {
             print(TextReport.exploration(r, timing: timing))
@@ -65,17 +68,21 @@ extension Ksim {
         }
         if let dir = traceOut { try writeTraces(r, to: dir, options: options) }
         if interruptFlag.isRaised {
-          printErr("interrupted: the results above are incomplete")
+          let skipped = programs[(i + 1)...].map(\.path)
+          printErr("interrupted: the results above are incomplete" + (skipped.isEmpty ? "" : "; not explored: " + skipped.joined(separator: ", ")))
           break
         }
       }
       if format == .json { print(JSONReport.exploration(results), terminator: "") }
       if format == .text && summary {
         let ok = results.filter { Verdict($0).matches == true }.count
-        print("\(results.count) scenario\(results.count == 1 ? "" : "s") explored, \(ok) as expected\(failed ? ", some files did not load" : "")")
+        print("\(results.count) scenario\(results.count == 1 ? "" : "s") explored, \(ok) as expected"
+              + (undecided > 0 ? ", \(undecided) stopped early" : "") + (failed ? ", some files did not load" : ""))
       }
       if failed { throw Status.badInput }
       if mismatch { throw Status.mismatch }
+      if interruptFlag.isRaised { throw Status.interrupted }
+      if undecided > 0 { throw Status.incomplete }
     }
 
     func writeTraces(_ r: ExplorationResult, to dir: String, options: ExploreOptions) throws {

@@ -10,15 +10,36 @@ struct Ksim: ParsableCommand {
     abstract: "A deterministic kernel-concurrency simulator: is a lockdep splat a real deadlock?",
     discussion: """
       Exit status: 0 when results are as the scenarios expect, 1 when a result contradicts a \
-      scenario's expect line, 2 for bad input or usage.
+      scenario's expect line, 2 for bad input or usage, 3 when a run stopped at --max-states or \
+      --max-memory before its verdict, 130 when interrupted (Ctrl-C).
       """,
     subcommands: [Check.self, Explore.self, Replay.self, Watch.self, Bench.self, Differential.self])
+
+  /// ArgumentParser's `main`, but a bad command line exits 2 as documented (DESIGN §7), not
+  /// with the parser's EX_USAGE (64).
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        printErr(fullMessage(for: error))
+        Foundation.exit(Status.badInput.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
 }
 
-/// Exit statuses (DESIGN §7).
+/// Exit statuses (DESIGN §7, with 3 and 130 added: a run stopped early neither matches nor
+/// contradicts its expect line, and scripts need to tell it from both).
 enum Status {
   static let mismatch = ExitCode(1)
   static let badInput = ExitCode(2)
+  /// A run stopped at a limit (`--max-states`, `--max-memory`) before its verdict.
+  static let incomplete = ExitCode(3)
+  /// Ctrl-C: 128 + SIGINT, as a shell reports a process the signal ended.
+  static let interrupted = ExitCode(130)
 }
 
 /// Prints diagnostics to stderr; returns the programs of the files that loaded without errors.

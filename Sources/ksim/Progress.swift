@@ -6,8 +6,14 @@ import KernelSim
 let interruptFlag = StopFlag()
 
 /// Ctrl-C stops the current exploration with partial statistics instead of killing ksim.
+/// SIGINT is also unblocked: a blocked mask is inherited across exec, and a parent that spawns
+/// ksim with it blocked (the Swift test runner does) would leave Ctrl-C pending forever.
 func installInterruptHandler() {
   signal(SIGINT) { _ in interruptFlag.raise() }
+  var set = sigset_t()
+  sigemptyset(&set)
+  sigaddset(&set, SIGINT)
+  pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
 /// Live progress on stderr when it is a terminal (silent otherwise): states, depth, rate,

@@ -178,7 +178,31 @@ import Testing
     let r = Explorer(program: p, options: ExploreOptions(maxStates: 5)).run()
     #expect(r.statistics.complete == false)
     #expect(Verdict(r).outcome == .incomplete)
-    #expect(Verdict(r).matches == false)
+    // Not a mismatch: the states not explored might still hold a deadlock.
+    #expect(Verdict(r).matches == nil && Verdict(r).undecided)
+  }
+
+  /// A run stopped early decides its expect line only where what it found already does: the
+  /// expected deadlock found, or a deadlock where none is expected. Otherwise it is undecided.
+  @Test func aRunStoppedEarlyDecidesOnlyWhatItFound() throws {
+    func run(expect: String, maxStates: Int) throws -> Verdict {
+      let p = try #require(program("""
+        cpus 1; spinlock_t a; int x;
+        void h(void) { spin_lock(&a); spin_unlock(&a); }
+        task t on cpu0 { spin_lock(&a); spin_unlock(&a); x = 1; x = 2; x = 3; x = 4; x = 5; }
+        irq i on cpu0 => h;
+        expect \(expect);
+        """))
+      let r = Explorer(program: p, options: ExploreOptions(maxStates: maxStates)).run()
+      #expect(!r.statistics.complete)
+      return Verdict(r)
+    }
+    let found = try run(expect: "deadlock on a", maxStates: 20)
+    #expect(found.outcome == .deadlock && found.matches == true && !found.undecided)
+    let contradicted = try run(expect: "no deadlock", maxStates: 20)
+    #expect(contradicted.matches == false && !contradicted.undecided)
+    let early = try run(expect: "deadlock on a", maxStates: 2)
+    #expect(early.outcome == .incomplete && early.matches == nil && early.undecided)
   }
 }
 

@@ -34,17 +34,70 @@ import Testing
     #expect(r.stdout.contains("2 scenarios explored, 2 as expected"))
   }
 
-  @Test func exploreExitsOneWhenAVerdictContradictsTheExpectation() throws {
-    let path = try KsimProcess.temporaryFile("wrong.ksim", """
+  /// A scenario expecting no deadlock where its interrupt handler deadlocks on the lock the
+  /// task holds.
+  func wrongExpectation(_ name: String) throws -> String {
+    try KsimProcess.temporaryFile(name, """
       cpus 1; spinlock_t a;
       void h(void) { spin_lock(&a); spin_unlock(&a); }
       task t on cpu0 { spin_lock(&a); spin_unlock(&a); }
       irq i on cpu0 => h;
       expect no deadlock;
       """)
-    let r = try KsimProcess.run(["explore", path])
+  }
+
+  @Test func exploreExitsOneWhenAVerdictContradictsTheExpectation() throws {
+    let r = try KsimProcess.run(["explore", try wrongExpectation("wrong.ksim")])
     #expect(r.status == 1)
     #expect(r.stdout.contains("MISMATCH"))
+  }
+
+  /// A run stopped at a limit has no verdict to hold against its expect line: it says so,
+  /// with why it stopped, and exits 3, neither 0 nor the mismatch's 1.
+  @Test func exploreStoppedAtALimitIsUndecidedAndExits3() throws {
+    let r = try KsimProcess.run(["explore", "--summary", "--max-states", "100", "Scenarios/netfs_fixed.ksim"])
+    #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("INCOMPLETE   undecided"), "\(r.stdout)")
+    #expect(r.stdout.contains("(stopped at --max-states 100)"))
+    #expect(r.stdout.contains("1 scenario explored, 0 as expected, 1 stopped early"))
+    #expect(!r.stdout.contains("MISMATCH"))
+    let j = try KsimProcess.run(["explore", "--format", "json", "--max-states", "100", "Scenarios/netfs_fixed.ksim"])
+    #expect(j.status == 3)
+    #expect(j.stdout.contains("\"stopReason\" : \"stopped at --max-states 100\"") && j.stdout.contains("\"undecided\" : true"))
+    // A bad limit is a usage error: 2, as documented (the parser's own would be 64).
+    #expect(try KsimProcess.run(["explore", "--max-memory", "0", "Scenarios/netfs_fixed.ksim"]).status == 2)
+    #expect(try KsimProcess.run(["explore", "--no-such-flag", "Scenarios/netfs_fixed.ksim"]).status == 2)
+  }
+
+  /// Ctrl-C stops the search with what it has, names the files left unexplored, and exits 130.
+  @Test func exploreInterruptedReportsWhatItHasAndExits130() throws {
+    let r = try KsimProcess.run(["explore", "--summary", "Scenarios/bench/rcu_ring_5_fixed.ksim", "Scenarios/klist_hardirq.ksim"], interruptAfter: 1.5)
+    #expect(r.status == 130, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("rcu_ring_5_fixed  INCOMPLETE   undecided"), "\(r.stdout)")
+    #expect(r.stdout.contains("(interrupted)"))
+    #expect(r.stderr.contains("interrupted: the results above are incomplete; not explored: Scenarios/klist_hardirq.ksim"), "\(r.stderr)")
+  }
+
+  /// A verdict that contradicts its expect line fails the bench as it fails `explore`.
+  @Test func benchExitsOneOnAMismatch() throws {
+    let r = try KsimProcess.run(["bench", try wrongExpectation("bench-wrong.ksim")])
+    #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("bench-wrong") && $0.contains("DEADLOCK     MISMATCH") }, "\(r.stdout)")
+    #expect(r.stderr.contains("1 scenario(s): the verdict contradicts the expect line"))
+  }
+
+  /// Ctrl-C during a bench: the scenario cut short is shown as such, nothing is compared
+  /// against a search that did not finish (no false "findings differ"), and it exits 130.
+  @Test func benchInterruptedComparesNothingAndExits130() throws {
+    let r = try KsimProcess.run(["bench", "Scenarios/klist_hardirq.ksim", "Scenarios/bench/rcu_ring_5_fixed.ksim",
+                                  "Scenarios/bench/spin_ring_2_fixed.ksim"], interruptAfter: 1.5)
+    #expect(r.status == 130, "\(r.stdout)\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    let ring = try #require(lines.first { $0.hasPrefix("rcu_ring_5_fixed") }, "\(r.stdout)")
+    #expect(ring.contains("INCOMPLETE") && ring.contains("undecided") && ring.hasSuffix("- (interrupted)"), "\(ring)")
+    #expect(!r.stdout.contains("DIFFER") && !r.stderr.contains("a ksim bug"))
+    #expect(!lines.contains { $0.hasPrefix("spin_ring_2_fixed") })
+    #expect(r.stderr.contains("not measured: Scenarios/bench/spin_ring_2_fixed.ksim"), "\(r.stderr)")
   }
 
   @Test func exploreReportNamesTheCycleTheChainsAndTheWitness() throws {
@@ -66,7 +119,7 @@ import Testing
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines.first { $0.hasPrefix("scenario") }?.contains("states/s") == true)
     let ring = try #require(lines.first { $0.hasPrefix("spin_ring_4_fixed") })
-    #expect(ring.contains("no deadlock") && ring.contains("(4578)"), "\(ring)")
+    #expect(ring.contains("no deadlock") && ring.contains("(4578, "), "\(ring)")
     #expect(!ring.contains("DIFFER"))
     // The seed's time against its target (the N=4 ring has none).
     #expect(lines.contains { $0.hasPrefix("  seed scenarios explored in under 1 s: 1 of 1; slowest klist_hardirq") })

@@ -11,8 +11,9 @@ struct KsimProcess {
 
   struct Output { var status: Int32; var stdout: String; var stderr: String }
 
-  /// Runs ksim in `directory` (default: the checkout's root).
-  static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
+  /// Runs ksim in `directory` (default: the checkout's root); with `interruptAfter`, sends it
+  /// SIGINT (Ctrl-C) that many seconds after it starts.
+  static func run(_ arguments: [String], in directory: URL? = nil, interruptAfter delay: Double? = nil) throws -> Output {
     let p = Process()
     p.executableURL = productsDirectory.appendingPathComponent("ksim")
     p.arguments = arguments
@@ -21,6 +22,10 @@ struct KsimProcess {
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    if let delay {
+      let pid = p.processIdentifier
+      DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()

@@ -12,7 +12,13 @@ public enum JSONReport {
         "states": r.statistics.statesStored, "transitions": r.statistics.transitions,
         "depth": r.statistics.maxDepth, "complete": r.statistics.complete,
       ]
-      if let e = v.expected { d["expected"] = e; d["matches"] = v.matches ?? false }
+      if let e = v.expected {
+        d["expected"] = e
+        // null and "undecided" for a run that stopped before it could tell (`Verdict.undecided`).
+        d["matches"] = v.matches.map { $0 as Any } ?? NSNull()
+        if v.undecided { d["undecided"] = true }
+      }
+      if let why = r.statistics.stopReason, !r.statistics.complete { d["stopReason"] = why }
       d["findings"] = r.findings.map { f -> [String: Any] in
         var fd: [String: Any] = [
           "kind": f.kind.rawValue,

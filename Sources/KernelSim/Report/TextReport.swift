@@ -9,12 +9,15 @@ public enum TextReport {
     let verdict = v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
     let check: String
     switch v.matches {
-    case true?: check = "ok      "
+    case true?: check = "ok"
     case false?: check = "MISMATCH"
-    case nil: check = "(no expect)"
+    case nil: check = v.undecided ? "undecided" : "(no expect)"
     }
-    var line = "\(name)  \(verdict)  \(check)  \(r.statistics.statesStored) states  [\(boundsDescription(r.program, r.options))]"
-    if v.matches == false, let e = v.expected { line += "  expected \(e)" }
+    let n = r.statistics.statesStored
+    let count = String(repeating: " ", count: max(0, 9 - String(n).count)) + "\(n) state\(n == 1 ? " " : "s")"
+    var line = "\(name)  \(verdict)  \(check.padding(toLength: 11, withPad: " ", startingAt: 0))  \(count)  [\(boundsDescription(r.program, r.options))]"
+    if v.matches != true, let e = v.expected { line += "  expected \(e)" }
+    if !r.statistics.complete { line += "  (\(r.statistics.stopReason ?? "stopped early"))" }
     if timing { line += String(format: "  %.2fs", r.statistics.seconds) }
     return line
   }
@@ -28,7 +31,9 @@ public enum TextReport {
     if !r.findings.isEmpty {
       out += " (\(r.deadlocks.count) deadlock\(r.deadlocks.count == 1 ? "" : "s"), \(r.hangs.count) hang\(r.hangs.count == 1 ? "" : "s"), \(r.bugs.count) bug\(r.bugs.count == 1 ? "" : "s"))"
     }
-    if let e = v.expected { out += "; expected \(e): \(v.matches == true ? "ok" : "MISMATCH")" }
+    if let e = v.expected {
+      out += "; expected \(e): \(v.matches == true ? "ok" : v.undecided ? "not decided (the run stopped early)" : "MISMATCH")"
+    }
     out += "\nbounds: \(boundsDescription(p, r.options))\n"
     let s = r.statistics
     out += "explored: \(s.statesStored) states, \(s.transitions) transitions, depth \(s.maxDepth)"

@@ -4,9 +4,14 @@ public struct Verdict: Sendable {
     case deadlock = "DEADLOCK", hang = "HANG", bug = "BUG", noDeadlock = "no deadlock", incomplete = "INCOMPLETE"
   }
   public var outcome: Outcome
-  /// nil when the scenario has no expect line.
+  /// Whether what was found is what the scenario's expect line says: true, false (contradicted),
+  /// or nil when the scenario has none or the run is `undecided`.
   public var matches: Bool?
   public var expected: String?
+  /// The run stopped early (Ctrl-C, `--max-states`, `--max-memory`) and what it found so far
+  /// neither meets the expect line nor contradicts it: a deadlock not found yet may still be
+  /// there, and "no deadlock" is not proven. Not a mismatch.
+  public var undecided = false
 
   public init(_ r: ExplorationResult) {
     if !r.deadlocks.isEmpty { outcome = .deadlock }
@@ -33,6 +38,20 @@ public struct Verdict: Sendable {
       }
     }
     expected = texts.joined(separator: "; ")
-    matches = all
+    if all || r.statistics.complete {
+      matches = all
+    } else {
+      // Found so far, only what the expectations allow: a later state could still meet them
+      // (or, for "no deadlock", a later one contradict them).
+      let contradicted = r.program.expectations.contains { e in
+        switch e.outcome {
+        case .noDeadlock: return outcome != .incomplete
+        case .hang: return !r.deadlocks.isEmpty
+        case .deadlock, .bug: return false
+        }
+      }
+      matches = contradicted ? false : nil
+      undecided = !contradicted
+    }
   }
 }
