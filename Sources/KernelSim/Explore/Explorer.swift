@@ -105,6 +105,17 @@ public struct Explorer {
       return Successor(choice: choice, state: consume next, bug: nil, key: key, seen: nil, cycle: cycle)
     }
 
+    // `successor`, from the step memo (built, not stepped), if it remembers the step.
+    func rememberedSuccessor(_ state: MachineState, _ parts: VisitedSet.Parts, _ choice: Choice) -> Successor? {
+      guard let scope = stepMemo.scope(state, choice), StepMemo.usable(parts, scope),
+            let o = stepMemo.outcome(StepMemo.key(choice, parts, scope)) else { return nil }
+      let key = visited.key(substituting: parts, scope, o)
+      let next = visited.state(replacing: state, parts, scope, o)
+      if let seen = visited.id(of: key) { return Successor(choice: choice, state: next, bug: nil, key: key, seen: seen, cycle: nil, memoized: true) }
+      let cycle = machine.findCycle(next, scratch: &cycleScratch)
+      return Successor(choice: choice, state: next, bug: nil, key: key, seen: nil, cycle: cycle, memoized: true)
+    }
+
     // Records the outcome of a step in `scope` that led to `key`, if it changed nothing but
     // the scope's CPU and tasks, the locks and the data (see `StepMemo`).
     func remember(_ choice: Choice, _ parts: VisitedSet.Parts, _ scope: StepMemo.Scope, _ key: StateKey, _ next: MachineState) {
@@ -242,9 +253,14 @@ public struct Explorer {
         computed[i] = nil
         isComputed[i] = false
       }
+      // A successor for the provisos: from the step memo where it remembers the step (the
+      // provisos need the state itself, for `stayedWithin` and a new state's cycle, so it is
+      // built), else stepped. Stepping every kept choice made the reduced search slower than
+      // the plain one wherever the memo answers most steps (aio_fuse_fixed: 1.7x).
       func compute(_ i: Int) {
         if !isComputed[i] {
-          computed[i] = successor(state, parts, choices[i])
+          computed[i] = options.verifyStepMemo ? successor(state, parts, choices[i])
+            : rememberedSuccessor(state, parts, choices[i]) ?? successor(state, parts, choices[i])
           isComputed[i] = true
         }
       }
@@ -330,14 +346,14 @@ public struct Explorer {
           } else {
             let next = built()
             let cycle = machine.findCycle(next, scratch: &cycleScratch)
-            succ = Successor(choice: choices[i], state: next, bug: nil, key: key, seen: nil, cycle: cycle)
-            stats.memoizedSteps += 1
+            succ = Successor(choice: choices[i], state: next, bug: nil, key: key, seen: nil, cycle: cycle, memoized: true)
           }
         } else {
           succ = successor(state, parts, choices[i])
         }
         let choice = succ.choice
         stats.transitions += 1
+        if succ.memoized { stats.memoizedSteps += 1 }
         if let bug = succ.bug {
           // One bug per kind, context and place: the message's details (who holds what right
           // now) vary between interleavings of the same mistake.
@@ -409,6 +425,8 @@ public struct Explorer {
     /// looked for), or nil if it was new.
     var seen: Int32?
     var cycle: [WaitEdge]?
+    /// Made from the step memo, not stepped (counted in `memoizedSteps`).
+    var memoized = false
   }
 
   func edgeLabel(_ e: WaitEdge) -> String {
