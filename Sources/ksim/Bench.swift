@@ -14,10 +14,10 @@ extension Ksim {
     @Option(name: .customLong("json-out"), help: "Write the results as JSON here.")
     var jsonOut: String?
 
-    @Option(name: .customLong("max-states"), help: "Stop a scenario after this many stored states.")
+    @Option(name: .customLong("max-states"), parsing: .unconditional, help: "Stop a scenario after this many stored states.")
     var maxStates: Int = 20_000_000
 
-    @Option(name: .customLong("max-memory"), help: "Stop a scenario when ksim's resident memory exceeds this many MiB.")
+    @Option(name: .customLong("max-memory"), parsing: .unconditional, help: "Stop a scenario when ksim's resident memory exceeds this many MiB.")
     var maxMemory: Int?
 
     func validate() throws {

@@ -13,13 +13,13 @@ extension Ksim {
         the seed and the scenario and exits 1.
         """)
 
-    @Option(help: "Number of generated scenarios.")
+    @Option(parsing: .unconditional, help: "Number of generated scenarios.")
     var cases: Int = 2000
 
-    @Option(help: "First seed.")
+    @Option(parsing: .unconditional, help: "First seed.")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("max-states"), help: "Skip a case whose plain search stores more states than this.")
+    @Option(name: .customLong("max-states"), parsing: .unconditional, help: "Skip a case whose plain search stores more states than this.")
     var maxStates: Int = 1_000_000
 
     func validate() throws {

@@ -18,16 +18,16 @@ extension Ksim {
     @Option(name: .customLong("trace-out"), help: "Write each finding's witness as a trace file into this directory.")
     var traceOut: String?
 
-    @Option(name: .customLong("irq-bound"), help: "Firings per interrupt source (overrides each source's 'fires N'; default: the scenario's, else 1).")
+    @Option(name: .customLong("irq-bound"), parsing: .unconditional, help: "Firings per interrupt source (overrides each source's 'fires N'; default: the scenario's, else 1).")
     var irqBound: Int?
 
-    @Option(name: .customLong("max-states"), help: "Stop after storing this many states (the verdict is then INCOMPLETE).")
+    @Option(name: .customLong("max-states"), parsing: .unconditional, help: "Stop after storing this many states (the verdict is then INCOMPLETE).")
     var maxStates: Int = 5_000_000
 
-    @Option(name: .customLong("max-memory"), help: "Stop when ksim's resident memory exceeds this many MiB (the verdict is then INCOMPLETE).")
+    @Option(name: .customLong("max-memory"), parsing: .unconditional, help: "Stop when ksim's resident memory exceeds this many MiB (the verdict is then INCOMPLETE).")
     var maxMemory: Int?
 
-    @Option(name: .customLong("preemptions"), help: "Preemptions the explorer may inject (default: the scenario's 'preemptions N;', else 0).")
+    @Option(name: .customLong("preemptions"), parsing: .unconditional, help: "Preemptions the explorer may inject (default: the scenario's 'preemptions N;', else 0).")
     var preemptions: Int?
 
     @Flag(name: .customLong("no-reduction"), help: "The plain exhaustive search, without partial-order reduction (the reference: same findings, more states).")
@@ -41,6 +41,7 @@ extension Ksim {
 
     func validate() throws {
       if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
+      if let n = preemptions, n < 0 { throw ValidationError("--preemptions must be ≥ 0") }
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
       if let m = maxMemory, m < 1 { throw ValidationError("--max-memory must be ≥ 1 (MiB)") }
     }

@@ -13,8 +13,12 @@ extension Ksim {
     @Option(help: "The trace file to replay (from explore --trace-out, or written by hand).")
     var trace: String
 
-    @Option(name: .customLong("irq-bound"), help: "Firings per interrupt source (default: the trace header's, else the scenario's).")
+    @Option(name: .customLong("irq-bound"), parsing: .unconditional, help: "Firings per interrupt source (default: the trace header's, else the scenario's).")
     var irqBound: Int?
+
+    func validate() throws {
+      if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
+    }
 
     func run() throws {
       let (programs, failed) = loadScenarios([file])

@@ -15,8 +15,12 @@ extension Ksim {
     @Option(help: "A trace to show instead of exploring.")
     var trace: String?
 
-    @Option(name: .customLong("irq-bound"), help: "Firings per interrupt source.")
+    @Option(name: .customLong("irq-bound"), parsing: .unconditional, help: "Firings per interrupt source.")
     var irqBound: Int?
+
+    func validate() throws {
+      if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
+    }
 
     func run() throws {
       let (programs, failed) = loadScenarios([file])

@@ -67,6 +67,9 @@ import Testing
     // A bad limit is a usage error: 2, as documented (the parser's own would be 64).
     #expect(try KsimProcess.run(["explore", "--max-memory", "0", "Scenarios/netfs_fixed.ksim"]).status == 2)
     #expect(try KsimProcess.run(["explore", "--no-such-flag", "Scenarios/netfs_fixed.ksim"]).status == 2)
+    // A negative number is read as the option's value and refused as such, not as a missing value.
+    let negative = try KsimProcess.run(["explore", "--max-states", "-1", "Scenarios/netfs_fixed.ksim"])
+    #expect(negative.status == 2 && negative.stderr.contains("--max-states must be ≥ 1"), "\(negative.stderr)")
   }
 
   /// Ctrl-C stops the search with what it has, names the files left unexplored, and exits 130.
