@@ -160,15 +160,15 @@ struct PersistentSets: Sendable {
     /// per CPU was a copy of some 150 bytes to empty it, per state).
     var step: [StepFootprint] = []
     var hasStep: UInt32 = 0
-    var needs: [[Int]] = []
-    var future: [[Int32]] = []
-    var floating: [Int32] = []
+    var needs: [EntryList] = []
+    var future: [EntryList] = []
+    var floating = EntryList()
     /// The union of the `Flag`s of each future's entries, and of `floating`'s.
     var futureFlags: [UInt8] = []
     var floatingFlags: UInt8 = 0
     /// Sleeping tasks, where their entries are in `sleeperEntries`, and their flags.
     var sleepers: [(task: Int, from: Int, to: Int, flags: UInt8)] = []
-    var sleeperEntries: [Int32] = []
+    var sleeperEntries = EntryList()
     var wakeable: [Bool] = []
     var rows: [UInt32] = []
     var work: [Int] = []
@@ -195,9 +195,9 @@ struct PersistentSets: Sendable {
         runEnabled[i] = false
         wakeable[i] = false
       }
-      if needs.count != n { needs = Array(repeating: [], count: n) }
+      if needs.count != n { needs = Array(repeating: EntryList(), count: n) }
       for i in needs.indices { needs[i].clear() }
-      if future.count != n { future = Array(repeating: [], count: n) }
+      if future.count != n { future = Array(repeating: EntryList(), count: n) }
       for i in future.indices { future[i].clear() }
       if futureFlags.count != n { futureFlags = Array(repeating: 0, count: n) }
       for i in futureFlags.indices { futureFlags[i] = 0 }
@@ -242,7 +242,7 @@ struct PersistentSets: Sendable {
         } else {
           let ctx = s[top]
           guard ctx.spinningOn >= 0, let holders = holderCPUs(s, lock: Int(ctx.spinningOn), except: top) else { continue }
-          x.needs[c].append(contentsOf: holders)
+          for h in holders { x.needs[c].append(Int32(h)) }
         }
         if s.preemptionsLeft > 0 && preemptible(s, cpu: c) { continue }
         x.step[c] = fp
@@ -269,7 +269,7 @@ struct PersistentSets: Sendable {
     // their word arrays on every state.
     // A context may still run the rest of every frame on its stack: the top frame from its
     // pending instruction, each caller from where it resumes.
-    func remaining(_ c: borrowing Context, into f: inout [Int32], flags m: inout UInt8) {
+    func remaining(_ c: borrowing Context, into f: inout EntryList, flags m: inout UInt8) {
       flags.withUnsafeBufferPointer { flags in
         c.forEachFunctionPC { function, pc in
           let e = remainingEntry(function: function, pc: pc)
@@ -298,7 +298,7 @@ struct PersistentSets: Sendable {
         }
         // Straight into the future the task belongs to (collecting its entries apart and
         // copying them over emptied and appended an array per task per state).
-        func add(into f: inout [Int32], flags m: inout UInt8) {
+        func add(into f: inout EntryList, flags m: inout UInt8) {
           let before = f.count
           remaining(tasks[t].context, into: &f, flags: &m)
           if f.count == before {
@@ -329,7 +329,7 @@ struct PersistentSets: Sendable {
       // free task raises them on whichever CPU picks it: they are part of `floating` too.
       // From the future's flags, kept as its entries were added (scanning every future for
       // them, once or twice per state, was a tenth of the selection on the RCU rings).
-      func raise(_ f: inout [Int32], _ m: inout UInt8, pending: Bool, ipi: Bool) {
+      func raise(_ f: inout EntryList, _ m: inout UInt8, pending: Bool, ipi: Bool) {
         let h = ipiEntry ?? -1
         var wantSoftirq = pending || m & Flag.raisesSoftirq != 0, wantIPI = ipi || m & Flag.raisesIPI != 0
         for _ in 0..<2 {  // the IPI handler may raise a softirq and a softirq action the IPI
@@ -357,11 +357,11 @@ struct PersistentSets: Sendable {
     if canWake && !x.sleepers.isEmpty {
       for (t, from, to, m) in x.sleepers {
         if let p = program.tasks[t].cpu {
-          x.future[p].append(contentsOf: x.sleeperEntries[from..<to])
+          x.future[p].append(x.sleeperEntries, from..<to)
           x.futureFlags[p] |= m
           x.wakeable[p] = true
         } else {
-          x.floating.append(contentsOf: x.sleeperEntries[from..<to])
+          x.floating.append(x.sleeperEntries, from..<to)
           x.floatingFlags |= m
           anyFreeWakeable = true
         }
@@ -372,7 +372,7 @@ struct PersistentSets: Sendable {
     // Footprint out (a retain and a release of its four word arrays).
     // Each entry first against its summary (`Summary`): only where the folded sets meet is
     // the exact test run (most entries share nothing with a step).
-    func conflicts(_ fp: StepFootprint, _ folded: Summary, _ entries: [Int32]) -> Bool {
+    func conflicts(_ fp: StepFootprint, _ folded: Summary, _ entries: EntryList) -> Bool {
       table.withUnsafeBufferPointer { t in
         summaries.withUnsafeBufferPointer { sums in
           entries.contains { e in sums[Int(e)].mayConflict(with: folded) && fp.conflicts(with: t[Int(e)]) }
@@ -397,7 +397,7 @@ struct PersistentSets: Sendable {
       let folded = Summary(fp)
       if x.hasStep & (1 << UInt32(d)) != 0 && !conflicts(fp, folded, x.floating) {
         for e in 0..<n where e != d && conflicts(fp, folded, x.future[e]) { mask |= 1 << UInt32(e) }
-        for e in x.needs[d] { mask |= 1 << UInt32(e) }
+        for k in 0..<x.needs[d].count { mask |= 1 << UInt32(x.needs[d][k]) }
       } else {
         unusableCPUs |= 1 << UInt32(d)
       }
