@@ -22,7 +22,7 @@ extension Ksim {
 
     func validate() throws {
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
-      if let m = maxMemory, m < 1 { throw ValidationError("--max-memory must be ≥ 1 (MiB)") }
+      if let m = maxMemory, m < 1 || m > 1 << 30 { throw ValidationError("--max-memory must be between 1 and 1073741824 (MiB)") }
     }
 
     /// Resident growth per state is not reported for runs smaller than this: the process's
@@ -34,7 +34,7 @@ extension Ksim {
       let (programs, failed) = loadScenarios(files)
       let width = max(8, programs.map { $0.name.count }.max() ?? 0)
       print("scenario".padding(toLength: width, withPad: " ", startingAt: 0)
-            + "  verdict      expect          states  transitions   seconds    states/s  peak MiB  growth B/st  kept B/st  enc B/st  reduction (states, seconds without)")
+            + "  verdict      expect       states  transitions   seconds    states/s  peak MiB  growth B/st  kept B/st  enc B/st  reduction (states, seconds without)")
       var rows: [[String: Any]] = []
       var targetRows: [BenchTargets.Row] = []
       var disagreements = 0, mismatches = 0, stoppedEarly = 0
@@ -47,7 +47,7 @@ extension Ksim {
         let r = Explorer(program: p, options: options).run(progress: progressReporter(p.name), stop: interruptFlag)
         endProgress()
         // The reference run only after a complete one (the ratio and the comparison need both).
-        let reference = interruptFlag.isRaised ? nil
+        let reference = interruptFlag.isRaised || !r.statistics.complete ? nil
           : Explorer(program: p, options: plain).run(progress: progressReporter(p.name + " (no reduction)"), stop: interruptFlag)
         endProgress()
         let s = r.statistics
@@ -82,7 +82,8 @@ extension Ksim {
         let memory = String(repeating: " ", count: max(0, 11 - growth.count)) + growth + String(format: "  %9d  %8d", stored, encoded)
         print(name + "  " + verdict + "  " + check.padding(toLength: 9, withPad: " ", startingAt: 0) + counts + "  " + memory + "  " + reductionText)
         if agree == false { disagreements += 1 }
-        if v.matches == false { mismatches += 1 }
+        // As `explore`: a deadlock in a scenario without an expect line fails too.
+        if v.matches == false || (v.expected == nil && !r.deadlocks.isEmpty) { mismatches += 1 }
         if !both { stoppedEarly += 1 }
         // Seeds are the scenarios at the top of Scenarios/, not in a family's folder.
         let isSeed = (p.path as NSString).deletingLastPathComponent.split(separator: "/").last != "bench"

@@ -31,8 +31,11 @@ extension Ksim {
       installInterruptHandler()
       let generator = ScenarioGenerator()
       var reduced = 0, full = 0, failures = 0, findings = 0, skipped = 0
+      // Cases run whole (each is small); Ctrl-C stops before the next one.
+      var done = 0
       for i in 0..<cases {
         if interruptFlag.isRaised { printErr("interrupted after \(i) cases"); break }
+        done = i + 1
         let s = seed &+ UInt64(i)
         let text = generator.scenario(seed: s)
         let loaded = Frontend.load(text: text, path: "generated-\(s).ksim")
@@ -60,9 +63,10 @@ extension Ksim {
       }
       if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
       let ratio = reduced > 0 ? Double(full) / Double(reduced) : 0
-      print("\(cases) generated scenarios from seed \(seed): \(failures == 0 ? "all agree" : "\(failures) disagree")\(skipped > 0 ? " (\(skipped) skipped: over --max-states)" : ""); "
+      print("\(done) generated scenarios from seed \(seed): \(failures == 0 ? "all agree" : "\(failures) disagree")\(skipped > 0 ? " (\(skipped) skipped: over --max-states)" : ""); "
             + "\(findings) with findings; states \(reduced) with reduction, \(full) without (\(String(format: "%.2f", ratio))x)")
       if failures > 0 { throw ExitCode(1) }
+      if interruptFlag.isRaised { throw Status.interrupted }
     }
   }
 }

@@ -43,7 +43,7 @@ extension Ksim {
       if let b = irqBound, b < 0 { throw ValidationError("--irq-bound must be ≥ 0") }
       if let n = preemptions, n < 0 { throw ValidationError("--preemptions must be ≥ 0") }
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
-      if let m = maxMemory, m < 1 { throw ValidationError("--max-memory must be ≥ 1 (MiB)") }
+      if let m = maxMemory, m < 1 || m > 1 << 30 { throw ValidationError("--max-memory must be between 1 and 1073741824 (MiB)") }
     }
 
     func run() throws {
@@ -52,7 +52,7 @@ extension Ksim {
       var options = ExploreOptions(irqBound: irqBound, maxStates: maxStates, preemptions: preemptions, reduction: !noReduction)
       options.maxMemory = maxMemory.map { $0 << 20 }
       var results: [ExplorationResult] = []
-      var mismatch = false, undecided = 0
+      var mismatch = false, undecided = 0, stoppedEarly = 0
       let width = programs.map { $0.name.count }.max() ?? 0
       for (i, p) in programs.enumerated() {
         let r = Explorer(program: p, options: options).run(progress: progressReporter(p.name), stop: interruptFlag)
@@ -62,6 +62,7 @@ extension Ksim {
         if v.matches == false { mismatch = true }
         if v.expected == nil && !r.deadlocks.isEmpty { mismatch = true }
         if v.undecided || (v.expected == nil && !r.statistics.complete) { undecided += 1 }
+        if !r.statistics.complete { stoppedEarly += 1 }
         if format == .text {
           if summary { print(TextReport.verdictLine(r, nameWidth: width, timing: timing)) } else {
             print(TextReport.exploration(r, timing: timing))
@@ -78,7 +79,7 @@ extension Ksim {
       if format == .text && summary {
         let ok = results.filter { Verdict($0).matches == true }.count
         print("\(results.count) scenario\(results.count == 1 ? "" : "s") explored, \(ok) as expected"
-              + (undecided > 0 ? ", \(undecided) stopped early" : "") + (failed ? ", some files did not load" : ""))
+              + (stoppedEarly > 0 ? ", \(stoppedEarly) stopped early" : "") + (failed ? ", some files did not load" : ""))
       }
       if failed { throw Status.badInput }
       if mismatch { throw Status.mismatch }

@@ -203,6 +203,26 @@ import Testing
     #expect(contradicted.matches == false && !contradicted.undecided)
     let early = try run(expect: "deadlock on a", maxStates: 2)
     #expect(early.outcome == .incomplete && early.matches == nil && early.undecided)
+    // A hang is stuck states and no deadlock anywhere: a run cut short after a hang and before
+    // any deadlock has not shown the second half. (The waiter's branch hangs; the other one
+    // deadlocks AB-BA with u, deeper.)
+    let pairs = String(repeating: "spin_lock(&c); spin_unlock(&c); ", count: 12)
+    let p = try #require(programWithPrelude("""
+      cpus 2; spinlock_t a; spinlock_t b; spinlock_t c; struct wait_queue_head wq; int ready;
+      task w on cpu0 {
+        either { wait_event(wq, ready); }
+        or { \(pairs) spin_lock(&a); spin_lock(&b); spin_unlock(&b); spin_unlock(&a); }
+      }
+      task u on cpu1 { spin_lock(&b); spin_lock(&a); spin_unlock(&a); spin_unlock(&b); }
+      expect hang;
+      """))
+    let full = Explorer(program: p, options: ExploreOptions()).run()
+    #expect(!full.hangs.isEmpty && !full.deadlocks.isEmpty && Verdict(full).matches == false, "the scenario must hang and deadlock")
+    let cut = stride(from: 4, to: full.statistics.statesStored, by: 4).lazy
+      .map { Explorer(program: p, options: ExploreOptions(maxStates: $0)).run() }
+      .first { !$0.hangs.isEmpty && $0.deadlocks.isEmpty }
+    let hangOnly = try #require(cut, "a stop after the hang and before the deadlock")
+    #expect(Verdict(hangOnly).matches == nil && Verdict(hangOnly).undecided)
   }
 }
 

@@ -253,14 +253,33 @@ public struct Explorer {
         computed[i] = nil
         isComputed[i] = false
       }
+      // The task a choice of `cpu` runs: the one picked, else the CPU's current task.
+      func ownTask(_ choice: Choice, cpu: Int) -> Int32 {
+        if case .pick(_, let t) = choice { return Int32(t) }
+        return state.cpus[cpu].current
+      }
       // A successor for the provisos: from the step memo where it remembers the step (the
       // provisos need the state itself, for `stayedWithin` and a new state's cycle, so it is
-      // built), else stepped. Stepping every kept choice made the reduced search slower than
-      // the plain one wherever the memo answers most steps (aio_fuse_fixed: 1.7x).
+      // built), else stepped; the step memo was bypassed for every kept choice before. With
+      // `verifyStepMemo`, both, compared on what the provisos and the search read.
       func compute(_ i: Int) {
         if !isComputed[i] {
-          computed[i] = options.verifyStepMemo ? successor(state, parts, choices[i])
-            : rememberedSuccessor(state, parts, choices[i]) ?? successor(state, parts, choices[i])
+          if options.verifyStepMemo {
+            let remembered = rememberedSuccessor(state, parts, choices[i])
+            let stepped = successor(state, parts, choices[i])
+            if let r = remembered {
+              let cpu = reducer.owner(choices[i])
+              let fp = selectionScratch.footprint(of: cpu), own = ownTask(choices[i], cpu: cpu)
+              stats.memoChecks += 1
+              if r.key != stepped.key || r.seen != stepped.seen || (stepped.seen == nil && r.cycle != stepped.cycle)
+                || machine.stayedWithin(state, r.state, cpu: cpu, ownTask: own, fp) != machine.stayedWithin(state, stepped.state, cpu: cpu, ownTask: own, fp) {
+                stats.memoMismatches += 1
+              }
+            }
+            computed[i] = stepped
+          } else {
+            computed[i] = rememberedSuccessor(state, parts, choices[i]) ?? successor(state, parts, choices[i])
+          }
           isComputed[i] = true
         }
       }
@@ -280,14 +299,12 @@ public struct Explorer {
           for i in subset {
             compute(i)
             let cpu = reducer.owner(choices[i])
-            var ownTask = state.cpus[cpu].current
-            if case .pick(_, let t) = choices[i] { ownTask = Int32(t) }
             // Visibility: a finding is never reached only through a postponed step, and no kept
             // step leads to a deadlocked state, new or stored before (it is not expanded: the
             // postponed CPUs would never run on that path). The cycle proviso is checked on
             // the graph once the queue runs dry (`ReducedCycles`).
             if computed[i]!.bug != nil || computed[i]!.cycle != nil || computed[i]!.seen.map({ deadlocked.contains($0) }) ?? false
-              || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask, selectionScratch.footprint(of: cpu)) {
+              || !machine.stayedWithin(state, computed[i]!.state, cpu: cpu, ownTask: ownTask(choices[i], cpu: cpu), selectionScratch.footprint(of: cpu)) {
               continue candidates
             }
           }

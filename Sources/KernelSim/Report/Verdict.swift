@@ -38,7 +38,10 @@ public struct Verdict: Sendable {
       }
     }
     expected = texts.joined(separator: "; ")
-    if all || r.statistics.complete {
+    // Only a found deadlock or bug is proven by part of the states: "no deadlock" and a hang
+    // (a stuck state and no deadlock anywhere) are claims about all of them.
+    let provenEarly = r.program.expectations.allSatisfy { $0.outcome == .deadlock || $0.outcome == .bug }
+    if r.statistics.complete || (all && provenEarly) {
       matches = all
     } else {
       // Found so far, only what the expectations allow: a later state could still meet them
