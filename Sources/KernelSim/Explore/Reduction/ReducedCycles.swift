@@ -135,6 +135,9 @@ struct ReducedCycles {
     var counter: Int32 = 0
     var components: Int32 = 0
     var result: [Int32] = []
+    // One component's states, reused: most components are a single state, and an array per
+    // component was an allocation each (about a third of this check on the spin rings).
+    var members: [Int32] = []
     // From the sources of the new edges only: every new cycle goes through one.
     for r in roots where index[dense(r)] < 0 {
       let root = dense(r)
@@ -158,7 +161,7 @@ struct ReducedCycles {
         calls.removeLast()
         if let parent = calls.last { low[Int(parent.v)] = min(low[Int(parent.v)], low[v]) }
         guard low[v] == index[v] else { continue }
-        var members: [Int32] = []
+        members.clear()
         while true {
           let w = stack.removeLast()
           onStack[Int(w)] = false
