@@ -59,8 +59,7 @@ extension Ksim {
         endProgress()
         results.append(r)
         let v = Verdict(r)
-        if v.matches == false { mismatch = true }
-        if v.expected == nil && !r.deadlocks.isEmpty { mismatch = true }
+        if v.fails { mismatch = true }
         if v.undecided || (v.expected == nil && !r.statistics.complete) { undecided += 1 }
         if !r.statistics.complete { stoppedEarly += 1 }
         if format == .text {

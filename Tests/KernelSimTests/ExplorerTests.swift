@@ -182,6 +182,21 @@ import Testing
     #expect(Verdict(r).matches == nil && Verdict(r).undecided)
   }
 
+  /// Without an expect line, a deadlock still fails the run (exit 1), and a clean run does not.
+  @Test func aDeadlockWithoutAnExpectLineFails() throws {
+    let deadlock = try #require(program("""
+      cpus 1; spinlock_t a;
+      void h(void) { spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { spin_lock(&a); spin_unlock(&a); }
+      irq i on cpu0 => h;
+      """))
+    let v = Verdict(Explorer(program: deadlock).run())
+    #expect(v.outcome == .deadlock && v.matches == nil && v.fails && v.check == "(no expect)")
+    let clean = try #require(program("cpus 1; spinlock_t a; task t on cpu0 { spin_lock(&a); spin_unlock(&a); }"))
+    let c = Verdict(Explorer(program: clean).run())
+    #expect(c.outcome == .noDeadlock && !c.fails)
+  }
+
   /// A run stopped early decides its expect line only where what it found already does: the
   /// expected deadlock found, or a deadlock where none is expected. Otherwise it is undecided.
   @Test func aRunStoppedEarlyDecidesOnlyWhatItFound() throws {
@@ -198,11 +213,11 @@ import Testing
       return Verdict(r)
     }
     let found = try run(expect: "deadlock on a", maxStates: 20)
-    #expect(found.outcome == .deadlock && found.matches == true && !found.undecided)
+    #expect(found.outcome == .deadlock && found.matches == true && !found.undecided && !found.fails && found.check == "ok")
     let contradicted = try run(expect: "no deadlock", maxStates: 20)
-    #expect(contradicted.matches == false && !contradicted.undecided)
+    #expect(contradicted.matches == false && !contradicted.undecided && contradicted.fails && contradicted.check == "MISMATCH")
     let early = try run(expect: "deadlock on a", maxStates: 2)
-    #expect(early.outcome == .incomplete && early.matches == nil && early.undecided)
+    #expect(early.outcome == .incomplete && early.matches == nil && early.undecided && !early.fails && early.check == "undecided")
     // A hang is stuck states and no deadlock anywhere: a run cut short after a hang and before
     // any deadlock has not shown the second half. (The waiter's branch hangs; the other one
     // deadlocks AB-BA with u, deeper.)

@@ -7,15 +7,9 @@ public enum TextReport {
     let v = Verdict(r)
     let name = r.program.name.padding(toLength: max(nameWidth, r.program.name.count), withPad: " ", startingAt: 0)
     let verdict = v.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-    let check: String
-    switch v.matches {
-    case true?: check = "ok"
-    case false?: check = "MISMATCH"
-    case nil: check = v.undecided ? "undecided" : "(no expect)"
-    }
     let n = r.statistics.statesStored
     let count = String(repeating: " ", count: max(0, 9 - String(n).count)) + "\(n) state\(n == 1 ? " " : "s")"
-    var line = "\(name)  \(verdict)  \(check.padding(toLength: 11, withPad: " ", startingAt: 0))  \(count)  [\(boundsDescription(r.program, r.options))]"
+    var line = "\(name)  \(verdict)  \(v.check.padding(toLength: 11, withPad: " ", startingAt: 0))  \(count)  [\(boundsDescription(r.program, r.options))]"
     if v.matches != true, let e = v.expected { line += "  expected \(e)" }
     if !r.statistics.complete { line += "  (\(r.statistics.stopReason ?? "stopped early"))" }
     if timing { line += String(format: "  %.2fs", r.statistics.seconds) }

@@ -13,6 +13,19 @@ public struct Verdict: Sendable {
   /// there, and "no deadlock" is not proven. Not a mismatch.
   public var undecided = false
 
+  /// The expect column's word: `ok`, `MISMATCH`, `undecided`, or `(no expect)`.
+  public var check: String {
+    switch matches {
+    case true?: return "ok"
+    case false?: return "MISMATCH"
+    case nil: return undecided ? "undecided" : "(no expect)"
+    }
+  }
+
+  /// The result fails the run (exit 1): it contradicts the expect line, or a scenario without
+  /// one deadlocks.
+  public var fails: Bool { matches == false || (expected == nil && outcome == .deadlock) }
+
   public init(_ r: ExplorationResult) {
     if !r.deadlocks.isEmpty { outcome = .deadlock }
     else if !r.hangs.isEmpty { outcome = .hang }
