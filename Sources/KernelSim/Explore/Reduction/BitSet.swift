@@ -31,11 +31,20 @@ struct BitSet: Hashable, Sendable {
     return i >= 0 && w < words.count && words[w] & (1 << UInt64(i & 63)) != 0
   }
 
-  mutating func formUnion(_ other: BitSet) {
-    if isEverything { return }
-    if other.isEverything { self = .everything; return }
+  /// Adds `other`'s members; returns whether that added any (the static analyses' fixed
+  /// points grow their sets in place and stop when nothing changes, where they copied each set,
+  /// unioned the copy and compared it with the original).
+  @discardableResult
+  mutating func formUnion(_ other: BitSet) -> Bool {
+    if isEverything { return false }
+    if other.isEverything { self = .everything; return true }
     if other.words.count > words.count { words.append(contentsOf: repeatElement(0, count: other.words.count - words.count)) }
-    for (i, w) in other.words.enumerated() { words[i] |= w }
+    var changed = false
+    for (i, w) in other.words.enumerated() where words[i] | w != words[i] {
+      words[i] |= w
+      changed = true
+    }
+    return changed
   }
 
   /// Whether the two sets share an element (an unknown access meets any non-empty set).

@@ -25,15 +25,19 @@ struct Footprint: Sendable, Hashable {
 
   static let everything: Footprint = { var f = Footprint(); f.unbounded = true; return f }()
 
-  mutating func formUnion(_ o: Footprint) {
-    locks.formUnion(o.locks)
-    reads.formUnion(o.reads)
-    writes.formUnion(o.writes)
-    lists.formUnion(o.lists)
+  /// Adds `o`'s accesses; returns whether that added any.
+  @discardableResult
+  mutating func formUnion(_ o: Footprint) -> Bool {
+    var changed = locks.formUnion(o.locks)
+    changed = reads.formUnion(o.reads) || changed
+    changed = writes.formUnion(o.writes) || changed
+    changed = lists.formUnion(o.lists) || changed
+    let flagsBefore = (scheduler, unbounded, raisesSoftirq, raisesIPI)
     scheduler = scheduler || o.scheduler
     unbounded = unbounded || o.unbounded
     raisesSoftirq = raisesSoftirq || o.raisesSoftirq
     raisesIPI = raisesIPI || o.raisesIPI
+    return changed || flagsBefore != (scheduler, unbounded, raisesSoftirq, raisesIPI)
   }
 
   /// Whether a step with footprint `self` may fail to commute with some step in `o`: they share

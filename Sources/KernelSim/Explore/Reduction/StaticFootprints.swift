@@ -59,14 +59,17 @@ struct StaticFootprints: Sendable {
       for instr in program.functions[f].code { StaticFootprints.add(instr.op, program: operands, to: &direct[f]) }
     }
     // Fixpoint over the call graph (recursion and callback cycles included).
+    // Sets grow in place (`formUnion` says whether one did); a callee's set is copied out
+    // before it is added, since it may be the same array element.
     var closure = direct
     var changed = true
     while changed {
       changed = false
       for f in 0..<n where reachable[f] {
-        var u = closure[f]
-        for g in callees[f] { u.formUnion(closure[g]) }
-        if u != closure[f] { closure[f] = u; changed = true }
+        for g in callees[f] where g != f {
+          let callee = closure[g]
+          if closure[f].formUnion(callee) { changed = true }
+        }
       }
     }
     self.closure = closure
@@ -96,9 +99,10 @@ struct StaticFootprints: Sendable {
       while changed {
         changed = false
         for pc in code.indices.reversed() {
-          var u = r[pc]
-          for q in successors[pc] { u.formUnion(r[q]) }
-          if u != r[pc] { r[pc] = u; changed = true }
+          for q in successors[pc] where q != pc {
+            let next = r[q]
+            if r[pc].formUnion(next) { changed = true }
+          }
         }
       }
       remaining.append(r)
