@@ -35,6 +35,27 @@ import Testing
     #expect(t.stringBytes == expected.keys.map { (s: [UInt8]) in s.count }.reduce(0, +))
   }
 
+  /// A slot keeps 32 bits of the hash and is compared on them first: strings whose hashes
+  /// agree there (here every string has the same hash, or hashes that differ only in their
+  /// low half) must still be told apart by their bytes, before and after the table grows.
+  @Test func stringsWithEqualTagsAreToldApart() {
+    var t = ByteStringTable(capacity: 4)
+    let strings: [[UInt8]] = (0..<300).map { i in [UInt8(i & 0xFF), UInt8(i >> 8), 9] }
+    for (i, s) in strings.enumerated() {
+      let hash: UInt64 = i % 2 == 0 ? 0xDEAD_BEEF_0000_0000 : 0xDEAD_BEEF_0000_0000 | UInt64(i)
+      let r = s.withUnsafeBytes { t.insert($0, hash: hash) }
+      #expect(r == (Int32(i), true))
+      let again = s.withUnsafeBytes { t.insert($0, hash: hash) }
+      #expect(again == (Int32(i), false))
+    }
+    for (i, s) in strings.enumerated() {
+      let hash: UInt64 = i % 2 == 0 ? 0xDEAD_BEEF_0000_0000 : 0xDEAD_BEEF_0000_0000 | UInt64(i)
+      #expect(s.withUnsafeBytes { t.id(of: $0, hash: hash) } == Int32(i))
+    }
+    // Equal tag, bytes never stored.
+    #expect([UInt8]([0, 0, 8]).withUnsafeBytes { t.id(of: $0, hash: 0xDEAD_BEEF_0000_0000) } == nil)
+  }
+
   /// Strings fill 1 MiB chunks and never straddle two: past a few chunks, every string still
   /// reads back whole, including those that end a chunk.
   @Test func stringsSpanSeveralChunks() {

@@ -18,9 +18,10 @@
 ///
 /// The index of a state in the table is its id, in discovery order.
 struct VisitedSet {
-  private var states = ByteStringTable(capacity: 1 << 12)
-  // Part tables start small and grow by doubling: a search of a thousand states has a few
-  // dozen parts of each kind, and a table's slots count in the bytes kept per state.
+  // Tables start small and grow by doubling (which reads no string again): a search of a
+  // thousand states has a few dozen parts of each kind, and a table's slots count in the
+  // bytes kept per state.
+  private var states = ByteStringTable(capacity: 1 << 10)
   private var cpuParts = ByteStringTable(capacity: 1 << 6)
   private var taskParts = ByteStringTable(capacity: 1 << 6)
   private var lockParts = ByteStringTable(capacity: 1 << 6)
