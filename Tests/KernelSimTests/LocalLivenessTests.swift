@@ -99,3 +99,37 @@ import Testing
     #expect(with.statistics.statesStored < without.statistics.statesStored)
   }
 }
+
+/// Which functions can run: the static analyses skip the others (and answer for them as if
+/// they touched and read everything).
+@Suite struct ReachableFunctionTests {
+  /// A callback passed to call_rcu() is reached through the prelude's indirect call; a function
+  /// nobody calls is not, and its locals all count as live, where the same code in a called
+  /// function has its dead local found.
+  @Test func onlyFunctionsAContextCanRunAreAnalysed() throws {
+    let p = try #require(programWithPrelude("""
+      scenario "reach";
+      cpus 1;
+      spinlock_t a;
+      int shared;
+      struct rcu_head h;
+      void cb(struct rcu_head *head) { shared = 1; }
+      void called(int x) { shared = x; spin_lock(&a); spin_unlock(&a); }
+      void never(int x) { shared = x; spin_lock(&a); spin_unlock(&a); }
+      task t on cpu0 { called(2); call_rcu(&h, cb); }
+      """))
+    let index = { (name: String) in p.functions.firstIndex { $0.name == name } }
+    let reachable = p.reachableFunctions(callGraph: p.callGraph())
+    let cb = try #require(index("cb")), called = try #require(index("called")), never = try #require(index("never"))
+    #expect(reachable[cb] && reachable[called])
+    #expect(!reachable[never])
+    #expect(reachable.contains(false) && reachable.filter { $0 }.count < reachable.count / 2, "most of the prelude is unused here")
+
+    let live = LocalLiveness(program: p)
+    func lockPC(_ f: Int) throws -> Int {
+      try #require(p.functions[f].code.firstIndex { if case .primitive(_, "spin_lock", _, _, _) = $0.op { return true } else { return false } })
+    }
+    #expect(!live.isLive(function: called, pc: try lockPC(called), slot: 0))
+    #expect(live.isLive(function: never, pc: try lockPC(never), slot: 0))
+  }
+}

@@ -20,31 +20,11 @@ struct StaticFootprints: Sendable {
 
   init(program: Program) {
     let n = program.functions.count
-    var callees = Array(repeating: Set<Int>(), count: n)
-    let taken = program.addressTakenFunctions
-    for f in 0..<n {
-      for instr in program.functions[f].code {
-        switch instr.op {
-        case .call(let g, _, _): callees[f].insert(g)
-        case .callIndirect(_, let args):
-          for g in taken where program.functions[g].parameterCount == args.count { callees[f].insert(g) }
-        default: break
-        }
-      }
-    }
-    // Only functions the scenario can run get footprints: those a context starts in (task and
-    // kthread entries, interrupt and softirq handlers, the irq_work handler) and what they may
-    // call. Most of the prelude is unused by a small scenario, and computing its footprints
-    // was most of the spin ring's setup. Any other function is `everything`: were one to run
-    // after all, it would conflict with every step, costing reduction, never soundness.
-    var reachable = Array(repeating: false, count: n)
-    var work = program.tasks.map(\.entry) + program.irqs.map(\.handler) + program.softirqs.map(\.handler)
-      + (program.ipiHandler.map { [$0] } ?? [])
-    while let f = work.popLast() {
-      guard f >= 0 && f < n && !reachable[f] else { continue }
-      reachable[f] = true
-      work += callees[f]
-    }
+    let callees = program.callGraph()
+    // Only functions the scenario can run get footprints (`Program.reachableFunctions`):
+    // computing the whole prelude's was most of the spin ring's setup. Any other function is
+    // `everything`.
+    let reachable = program.reachableFunctions(callGraph: callees)
     // Unbounded, and with every flag set: selection reads the scheduler and raise flags of a
     // future's entries on their own (whether sleepers may be woken, whether softirq actions
     // and the irq_work handler may run), so `unbounded` alone would not say everything.
@@ -89,7 +69,9 @@ struct StaticFootprints: Sendable {
         switch instr.op {
         case .call(let g, _, _): own[pc].formUnion(closure[g])
         case .callIndirect(_, let args):
-          for g in taken where program.functions[g].parameterCount == args.count { own[pc].formUnion(closure[g]) }
+          for g in program.addressTakenFunctions where program.functions[g].parameterCount == args.count {
+            own[pc].formUnion(closure[g])
+          }
         default: break
         }
         successors[pc] = instr.op.successors(pc: pc, count: code.count)
