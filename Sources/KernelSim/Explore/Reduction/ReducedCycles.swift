@@ -43,7 +43,9 @@ struct ReducedCycles {
     let i = Int(id)
     if i >= reduced.count {
       guard value else { return }
-      reduced += Array(repeating: false, count: i + 1 - reduced.count)
+      // Grown in place: `+= Array(...)` built a temporary array, an allocation for nearly
+      // every state stored (ids grow one at a time), 800 instructions a call on the spin ring.
+      reduced.append(contentsOf: repeatElement(false, count: i + 1 - reduced.count))
     }
     reduced[i] = value
   }
