@@ -232,29 +232,27 @@ struct PersistentSets: Sendable {
 
     // Each CPU's next steps, and the CPUs that must come with it.
     for c in 0..<n {
+      // Footprints are built in place in the scratch (`Machine.runFootprint(_:cpu:into:)`).
       if let top = s.top(of: c) {
-        var fp = StepFootprint()
         if x.runEnabled[c] {
-          guard let r = machine.runFootprint(s, cpu: c) else { continue }
-          fp = r
+          guard machine.runFootprint(s, cpu: c, into: &x.step[c]) else { continue }
           // A step that may run off the end of its task changes the task's scheduler state.
-          if top.isTask && exits.stepMayFinish(program, s[top]) { fp.scheduler = true }
+          if top.isTask && exits.stepMayFinish(program, s[top]) { x.step[c].scheduler = true }
         } else {
           let ctx = s[top]
           guard ctx.spinningOn >= 0, let holders = holderCPUs(s, lock: Int(ctx.spinningOn), except: top) else { continue }
           for h in holders { x.needs[c].append(Int32(h)) }
+          x.step[c].clear()
         }
         if s.preemptionsLeft > 0 && preemptible(s, cpu: c) { continue }
-        x.step[c] = fp
         x.hasStep |= 1 << UInt32(c)
       } else {
         // Idle: picks change a task's scheduler state; an outside wakeup could add a pick
         // (checked below, once the futures are known).
         if s.tasks.indices.contains(where: { machine.isPickable(s, task: $0, cpu: c) && program.tasks[$0].cpu == nil
           && s.tasks[$0].status == .ready(cpu: -1) }) { continue }
-        var fp = StepFootprint()
-        fp.scheduler = true
-        x.step[c] = fp
+        x.step[c].clear()
+        x.step[c].scheduler = true
         x.hasStep |= 1 << UInt32(c)
       }
     }

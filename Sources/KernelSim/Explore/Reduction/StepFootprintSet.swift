@@ -21,6 +21,13 @@ struct StepFootprint: Sendable {
 
   static let everything: StepFootprint = { var f = StepFootprint(); f.unbounded = true; return f }()
 
+  /// Empties it in place (the ids past each set's count are never read).
+  mutating func clear() {
+    locks.clear(); reads.clear(); writes.clear(); lists.clear()
+    scheduler = false
+    unbounded = false
+  }
+
   /// `Footprint.conflicts(with:)` for a step: a lock or list in both, a slot one writes and
   /// the other reads or writes, or scheduler state on both sides.
   func conflicts(with o: Footprint) -> Bool {
@@ -41,6 +48,8 @@ struct SmallIDSet<let capacity: Int>: Sendable {
   private(set) var count = 0
 
   var isEmpty: Bool { count == 0 }
+
+  mutating func clear() { count = 0 }
 
   /// Adds `i`; false if the set is full.
   mutating func insert(_ i: Int) -> Bool {
