@@ -115,15 +115,23 @@ struct ReducedCycles {
       return lo
     }
     let n = nodes.count
+    // Each kept edge's ends as dense numbers, searched for once (not once per use).
+    var denseFrom: [Int32] = [], denseTo: [Int32] = []
+    denseFrom.reserveCapacity(keep.count)
+    denseTo.reserveCapacity(keep.count)
+    for e in keep {
+      denseFrom.append(Int32(dense(from[e])))
+      denseTo.append(Int32(dense(to[e])))
+    }
     // Adjacency of the kept edges (compressed rows).
     var start = Array(repeating: Int32(0), count: n + 1)
-    for e in keep { start[dense(from[e]) + 1] += 1 }
+    for v in denseFrom { start[Int(v) + 1] += 1 }
     for v in 0..<n { start[v + 1] += start[v] }
     var fill = start
     var adj = Array(repeating: Int32(0), count: keep.count)
-    for e in keep {
-      let v = dense(from[e])
-      adj[Int(fill[v])] = Int32(dense(to[e]))
+    for k in keep.indices {
+      let v = Int(denseFrom[k])
+      adj[Int(fill[v])] = denseTo[k]
       fill[v] += 1
     }
 
