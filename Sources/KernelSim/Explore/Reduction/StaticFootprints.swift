@@ -33,14 +33,21 @@ struct StaticFootprints: Sendable {
     anything.scheduler = true
     anything.raisesSoftirq = true
     anything.raisesIPI = true
+    // Each instruction's own footprint, worked out once: the per-pc pass below starts from it.
+    var instructions = Array(repeating: [Footprint](), count: n)
     var direct = Array(repeating: Footprint(), count: n)
     for f in 0..<n {
       guard reachable[f] else { direct[f] = anything; continue }
-      for instr in program.functions[f].code { StaticFootprints.add(instr.op, program: operands, to: &direct[f]) }
+      instructions[f] = program.functions[f].code.map { instr in
+        var fp = Footprint()
+        StaticFootprints.add(instr.op, program: operands, to: &fp)
+        return fp
+      }
+      for fp in instructions[f] { direct[f].formUnion(fp) }
     }
     // Fixpoint over the call graph (recursion and callback cycles included).
     // Sets grow in place (`formUnion` says whether one did); a callee's set is copied out
-    // before it is added, since it may be the same array element.
+    // before it is added (`closure` cannot be read while one of its elements is modified).
     var closure = direct
     var changed = true
     while changed {
@@ -62,10 +69,9 @@ struct StaticFootprints: Sendable {
         remaining.append(Array(repeating: anything, count: code.count))
         continue
       }
-      var own = Array(repeating: Footprint(), count: code.count)
+      var own = instructions[f]
       var successors = Array(repeating: [Int](), count: code.count)
       for (pc, instr) in code.enumerated() {
-        StaticFootprints.add(instr.op, program: operands, to: &own[pc])
         switch instr.op {
         case .call(let g, _, _): own[pc].formUnion(closure[g])
         case .callIndirect(_, let args):
