@@ -41,7 +41,8 @@ test: deps
 # Benchmark (release build): every seed scenario and the families in Scenarios/bench/; JSON in bench/results.json.
 bench: deps
 	$(SWIFT) build -c release
-	$(KSIM_REL) bench $(SCENARIOS) $(sort $(wildcard Scenarios/bench/*.ksim)) --json-out bench/results.json
+	$(KSIM_REL) bench $(SCENARIOS) $(sort $(wildcard Scenarios/bench/*.ksim)) --json-out bench/results.json \
+	  --label "$$(git describe --always --dirty 2>/dev/null || echo unknown)"
 
 # Partial-order reduction against the plain search on many generated scenarios (release build;
 # make test runs 300 small ones). CASES= and SEED= choose the range.

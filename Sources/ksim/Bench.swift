@@ -20,6 +20,9 @@ extension Ksim {
     @Option(name: .customLong("max-memory"), parsing: .unconditional, help: "Stop a scenario when ksim's resident memory exceeds this many MiB.")
     var maxMemory: Int?
 
+    @Option(help: "A name for this run, written to the JSON with the date, machine and build (make bench passes the git commit).")
+    var label: String?
+
     func validate() throws {
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
       if let m = maxMemory, m < 1 || m > 1 << 30 { throw ValidationError("--max-memory must be between 1 and 1073741824 (MiB)") }
@@ -114,14 +117,15 @@ extension Ksim {
       }
       let checks = BenchTargets.check(targetRows)
       if !checks.isEmpty {
-        print("targets (measured on this machine, release build):")
+        print("targets (measured on this machine, \(BenchRunInfo.build) build\(BenchRunInfo.build == "release" ? "" : "; they are for release builds")):")
         for c in checks { print("  " + c.line) }
       }
       if let jsonOut {
         let dir = (jsonOut as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let targets = checks.map { ["target": $0.target, "measured": $0.measured, "met": $0.met] as [String: Any] }
-        let data = try JSONSerialization.data(withJSONObject: ["results": rows, "targets": targets], options: [.prettyPrinted, .sortedKeys])
+        let run = BenchRunInfo(label: label, maxStates: maxStates, maxMemoryMiB: maxMemory).json
+        let data = try JSONSerialization.data(withJSONObject: ["run": run, "results": rows, "targets": targets], options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: jsonOut))
         print("wrote \(jsonOut)")
       }

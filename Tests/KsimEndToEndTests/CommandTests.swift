@@ -117,7 +117,8 @@ import Testing
   /// names, the reduction compared with the plain search, and the same in JSON.
   @Test func benchPrintsAndWritesEveryColumn() throws {
     let json = FileManager.default.temporaryDirectory.appendingPathComponent("ksim-e2e-\(getpid())/bench.json").path
-    let r = try KsimProcess.run(["bench", "Scenarios/bench/spin_ring_4_fixed.ksim", "Scenarios/klist_hardirq.ksim", "--json-out", json])
+    let r = try KsimProcess.run(["bench", "Scenarios/bench/spin_ring_4_fixed.ksim", "Scenarios/klist_hardirq.ksim", "--json-out", json,
+                                 "--label", "e2e run"])
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines.first { $0.hasPrefix("scenario") }?.contains("states/s") == true)
@@ -130,6 +131,14 @@ import Testing
     let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let rows = try #require(object["results"] as? [[String: Any]])
     #expect((object["targets"] as? [[String: Any]])?.first?["target"] as? String == "seed scenarios explored in under 1 s")
+    // What the run was measured on, to compare result files knowingly (the tests run a debug build).
+    let run = try #require(object["run"] as? [String: Any])
+    #expect(run["label"] as? String == "e2e run")
+    #expect(run["build"] as? String == "debug")
+    #expect((run["date"] as? String)?.hasPrefix("20") == true)
+    #expect(((run["machine"] as? [String: Any])?["cpus"] as? Int ?? 0) >= 1)
+    #expect(run["maxStates"] as? Int == 20_000_000)
+    #expect(lines.contains("targets (measured on this machine, debug build; they are for release builds):"))
     #expect(rows.count == 2)
     let row = try #require(rows.first)
     for key in ["scenario", "verdict", "states", "transitions", "statesPerSecond", "peakMemoryBytes", "bytesPerState",
