@@ -39,10 +39,11 @@ test: deps
 	$(SWIFT) test --disable-xctest
 
 # Benchmark (release build): every seed scenario and the families in Scenarios/bench/; JSON in bench/results.json.
+# BASELINE=bench/results.sample.json (or an earlier results file) compares times, states and bytes with it.
 bench: deps
 	$(SWIFT) build -c release
 	$(KSIM_REL) bench $(SCENARIOS) $(sort $(wildcard Scenarios/bench/*.ksim)) --json-out bench/results.json \
-	  --label "$$(git describe --always --dirty 2>/dev/null || echo unknown)"
+	  --label "$$(git describe --always --dirty 2>/dev/null || echo unknown)" $(if $(BASELINE),--baseline $(BASELINE),)
 
 # Partial-order reduction against the plain search on many generated scenarios (release build;
 # make test runs 300 small ones). CASES= and SEED= choose the range.

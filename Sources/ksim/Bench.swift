@@ -23,9 +23,20 @@ extension Ksim {
     @Option(help: "A name for this run, written to the JSON with the date, machine and build (make bench passes the git commit).")
     var label: String?
 
+    @Option(help: "An earlier run's --json-out file: compare times, states and bytes per state with it.")
+    var baseline: String?
+
     func validate() throws {
       if maxStates < 1 { throw ValidationError("--max-states must be ≥ 1") }
       if let m = maxMemory, m < 1 || m > 1 << 30 { throw ValidationError("--max-memory must be between 1 and 1073741824 (MiB)") }
+      // Read before measuring: a bad file is a usage error, not a surprise at the end.
+      if let baseline, Bench.earlierRun(baseline) == nil {
+        throw ValidationError("--baseline \(baseline): not a file written by ksim bench --json-out")
+      }
+    }
+
+    static func earlierRun(_ path: String) -> (rows: [BenchComparison.Row], run: String)? {
+      FileManager.default.contents(atPath: path).flatMap(BenchComparison.read)
     }
 
     /// Resident growth per state is not reported for runs smaller than this: the process's
@@ -34,6 +45,8 @@ extension Ksim {
 
     func run() throws {
       installInterruptHandler()
+      let earlier = baseline.flatMap(Bench.earlierRun)
+      var compared: [BenchComparison.Row] = []
       let (programs, failed) = loadScenarios(files)
       let width = max(8, programs.map { $0.name.count }.max() ?? 0)
       print("scenario".padding(toLength: width, withPad: " ", startingAt: 0)
@@ -99,6 +112,8 @@ extension Ksim {
           "reductionRatio": ratio.map { $0 as Any } ?? NSNull(), "findingsAgree": agree.map { $0 as Any } ?? NSNull(),
         ]
         if !s.complete { row["stopReason"] = s.stopReason ?? "stopped early" }
+        compared.append(BenchComparison.Row(scenario: p.name, verdict: v.outcome.rawValue, states: s.statesStored, seconds: s.seconds,
+                                            storedBytesPerState: stored, complete: s.complete))
         if let reference, let vRef {
           let rs = reference.statistics
           row["statesWithoutReduction"] = rs.statesStored
@@ -119,6 +134,12 @@ extension Ksim {
       if !checks.isEmpty {
         print("targets (measured on this machine, \(BenchRunInfo.build) build\(BenchRunInfo.build == "release" ? "" : "; they are for release builds")):")
         for c in checks { print("  " + c.line) }
+      }
+      if let earlier {
+        let (lines, differing) = BenchComparison.lines(current: compared, baseline: earlier.rows)
+        print("against \(baseline!) (\(earlier.run)): \(lines.count) scenario(s) in both"
+              + (differing > 0 ? ", \(differing) with different states or verdicts" : ", states and verdicts the same"))
+        for l in lines { print("  " + l) }
       }
       if let jsonOut {
         let dir = (jsonOut as NSString).deletingLastPathComponent

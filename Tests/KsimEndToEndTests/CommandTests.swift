@@ -139,6 +139,17 @@ import Testing
     #expect(((run["machine"] as? [String: Any])?["cpus"] as? Int ?? 0) >= 1)
     #expect(run["maxStates"] as? Int == 20_000_000)
     #expect(lines.contains("targets (measured on this machine, debug build; they are for release builds):"))
+    // Against that run: the same states, and the time ratio.
+    let again = try KsimProcess.run(["bench", "Scenarios/klist_hardirq.ksim", "--baseline", json])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stdout.contains("(e2e run, "), "\(again.stdout)")
+    #expect(again.stdout.contains("1 scenario(s) in both, states and verdicts the same"), "\(again.stdout)")
+    #expect(again.stdout.split(separator: "\n").contains { $0.hasPrefix("  klist_hardirq") && $0.hasSuffix("states same (30)") }, "\(again.stdout)")
+    // A file that is not one: a usage error before anything is measured.
+    let bad = try KsimProcess.run(["bench", "Scenarios/klist_hardirq.ksim", "--baseline", "Scenarios/klist_hardirq.ksim"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("not a file written by ksim bench --json-out"))
+    #expect(!bad.stdout.contains("klist_hardirq"))
     #expect(rows.count == 2)
     let row = try #require(rows.first)
     for key in ["scenario", "verdict", "states", "transitions", "statesPerSecond", "peakMemoryBytes", "bytesPerState",
